@@ -1,0 +1,10 @@
+export * as neo4jServer from "./neo4j/server.js";
+export {
+  settingsFromEnv,
+  DEFAULT_DEV_PASSWORD,
+  NEO4J_VERSION,
+  REPO_ROOT,
+} from "./neo4j/settings.js";
+export type { Neo4jServerSettings } from "./neo4j/settings.js";
+export { freshNeo4j, resetDatabase, testNeo4jSettings } from "./testing/neo4j.js";
+export type { TestNeo4j } from "./testing/neo4j.js";

@@ -1,0 +1,52 @@
+import neo4j, { type Driver } from "neo4j-driver";
+
+export interface TestNeo4j {
+  readonly uri: string;
+  readonly user: string;
+  readonly password: string;
+  readonly driver: Driver;
+  close(): Promise<void>;
+}
+
+/** Connection settings of the test server that scripts/test.sh started (or NEO4J_URI's). */
+export function testNeo4jSettings(): { uri: string; user: string; password: string } {
+  const uri = process.env["NEO4J_URI"];
+  const password = process.env["NEO4J_PASSWORD"];
+  if (uri === undefined || password === undefined) {
+    throw new Error(
+      "integration tests need Neo4j: run them through `pnpm test` (it starts a server), " +
+        "or set NEO4J_URI and NEO4J_PASSWORD to an existing server whose data may be deleted",
+    );
+  }
+  return { uri, user: process.env["NEO4J_USER"] ?? "neo4j", password };
+}
+
+/** Removes every node, relationship, constraint and index, so a test file starts from nothing. */
+export async function resetDatabase(driver: Driver): Promise<void> {
+  const constraints = await driver.executeQuery("SHOW CONSTRAINTS YIELD name RETURN name");
+  for (const record of constraints.records) {
+    await driver.executeQuery(`DROP CONSTRAINT \`${String(record.get("name"))}\` IF EXISTS`);
+  }
+  const indexes = await driver.executeQuery(
+    "SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name",
+  );
+  for (const record of indexes.records) {
+    await driver.executeQuery(`DROP INDEX \`${String(record.get("name"))}\` IF EXISTS`);
+  }
+  const session = driver.session();
+  try {
+    await session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS");
+  } finally {
+    await session.close();
+  }
+}
+
+/** A driver on the test server with an emptied database. Call `close()` in `after()`. */
+export async function freshNeo4j(): Promise<TestNeo4j> {
+  const settings = testNeo4jSettings();
+  const driver = neo4j.driver(settings.uri, neo4j.auth.basic(settings.user, settings.password), {
+    logging: { level: "error", logger: () => undefined },
+  });
+  await resetDatabase(driver);
+  return { ...settings, driver, close: () => driver.close() };
+}

@@ -1,0 +1,69 @@
+import neo4j, { type Driver } from "neo4j-driver";
+import { AppError, ErrorCode } from "@cts/shared";
+
+export interface Neo4jConnectionConfig {
+  readonly uri: string;
+  readonly user: string;
+  readonly password: string;
+  /** undefined = the server's default database. */
+  readonly database: string | undefined;
+}
+
+/** One driver per process, Basic Auth only (contract section 4); TLS comes from the URI scheme. */
+export function createDriver(config: Neo4jConnectionConfig): Driver {
+  return neo4j.driver(config.uri, neo4j.auth.basic(config.user, config.password), {
+    maxConnectionPoolSize: 20,
+    connectionAcquisitionTimeout: 10_000,
+    connectionTimeout: 5_000,
+    maxTransactionRetryTime: 5_000,
+    // Stale pooled connections after a Neo4j restart are pinged instead of failing a batch.
+    connectionLivenessCheckTimeout: 30_000,
+    logging: { level: "error", logger: () => undefined },
+  });
+}
+
+const codeOf = (error: unknown): string =>
+  typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
+
+/**
+ * Turns a driver error into an AppError whose message says what to check. The password is
+ * never part of it; the user name and URI are.
+ */
+export function describeNeo4jError(error: unknown, config: Neo4jConnectionConfig): AppError {
+  const code = codeOf(error);
+  if (code.startsWith("Neo.ClientError.Security.")) {
+    return new AppError(
+      ErrorCode.NEO4J_AUTH_FAILED,
+      `Neo4j at ${config.uri} rejected the credentials of user "${config.user}" (${code}); ` +
+        "check NEO4J_USER and NEO4J_PASSWORD",
+      { cause: error },
+    );
+  }
+  if (neo4j.isRetryableError(error) || code === "ServiceUnavailable" || code === "SessionExpired") {
+    return new AppError(
+      ErrorCode.NEO4J_UNAVAILABLE,
+      `Neo4j at ${config.uri} is unavailable (${code || "no answer"}); check NEO4J_URI and that the server runs`,
+      { cause: error, retryable: true },
+    );
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new AppError(
+    ErrorCode.NEO4J_FATAL,
+    `Neo4j at ${config.uri} failed: ${code} ${message}`.trim(),
+    {
+      cause: error,
+    },
+  );
+}
+
+/** Proves connectivity and authentication before the service takes traffic. */
+export async function verifyConnection(
+  driver: Driver,
+  config: Neo4jConnectionConfig,
+): Promise<void> {
+  try {
+    await driver.getServerInfo(config.database === undefined ? {} : { database: config.database });
+  } catch (error) {
+    throw describeNeo4jError(error, config);
+  }
+}

@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { freshNeo4j, type TestNeo4j } from "@cts/devkit";
+import { createDriver, verifyConnection } from "../src/adapters/neo4j-connection.js";
+
+describe("Neo4j connection (real server)", () => {
+  let neo: TestNeo4j;
+  before(async () => {
+    neo = await freshNeo4j();
+  });
+  after(async () => {
+    await neo.close();
+  });
+
+  test("writes and reads back through neo4j-driver with Basic Auth", async () => {
+    const config = { uri: neo.uri, user: neo.user, password: neo.password, database: undefined };
+    const driver = createDriver(config);
+    try {
+      await verifyConnection(driver, config);
+      await driver.executeQuery("CREATE (:Probe {id: $id, text: $text})", {
+        id: "p1",
+        text: "Prüfserver 東京",
+      });
+      const result = await driver.executeQuery("MATCH (p:Probe {id: $id}) RETURN p.text AS text", {
+        id: "p1",
+      });
+      assert.deepEqual(
+        result.records.map((r) => r.get("text") as string),
+        ["Prüfserver 東京"],
+      );
+    } finally {
+      await driver.close();
+    }
+  });
+
+  test("a wrong password fails with NEO4J_AUTH_FAILED and a message that names what to check", async () => {
+    const wrong = "definitely-not-the-password";
+    const config = { uri: neo.uri, user: neo.user, password: wrong, database: undefined };
+    const driver = createDriver(config);
+    try {
+      await assert.rejects(verifyConnection(driver, config), (error: Error & { code?: string }) => {
+        assert.equal(error.code, "NEO4J_AUTH_FAILED");
+        assert.match(error.message, /rejected the credentials of user "neo4j"/);
+        assert.match(error.message, /NEO4J_PASSWORD/);
+        assert.ok(!error.message.includes(wrong), "the message must not echo the password");
+        return true;
+      });
+    } finally {
+      await driver.close();
+    }
+  });
+
+  test("the factory default neo4j/neo4j is not accepted", async () => {
+    const config = { uri: neo.uri, user: "neo4j", password: "neo4j", database: undefined };
+    const driver = createDriver(config);
+    try {
+      await assert.rejects(verifyConnection(driver, config), { code: "NEO4J_AUTH_FAILED" });
+    } finally {
+      await driver.close();
+    }
+  });
+});
