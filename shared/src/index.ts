@@ -2,3 +2,33 @@ export { AppError, ErrorCode, isAppError, toAppError } from "./errors.js";
 export type { AppErrorOptions } from "./errors.js";
 export { createLogger, REDACT_PATHS } from "./logging.js";
 export type { Logger, LoggerOptions } from "./logging.js";
+export {
+  CtsDomain,
+  CtsTrace,
+  CtsTracePage,
+  CtsUser,
+  codeAsString,
+  jsonishAsString,
+} from "./cts/trace.js";
+export type { RawCtsTrace } from "./cts/trace.js";
+export {
+  EXTENSION_NAME,
+  eventSubject,
+  eventType,
+  traceEventAttributes,
+} from "./event/attributes.js";
+export type { TraceEventAttributes, TraceOrigin } from "./event/attributes.js";
+export {
+  decodeHeaderValue,
+  encodeHeaderValue,
+  HeaderDecodingError,
+} from "./event/header-encoding.js";
+export {
+  batchMessage,
+  binaryMessage,
+  eventToJson,
+  MEDIA_TYPE,
+  structuredMessage,
+} from "./event/http-binding.js";
+export type { HttpMessage } from "./event/http-binding.js";
+export { traceToCloudEvent } from "./event/to-cloudevent.js";
