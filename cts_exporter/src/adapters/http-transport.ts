@@ -1,0 +1,71 @@
+import { rootCertificates } from "node:tls";
+import { Agent, fetch } from "undici";
+import { batchMessage, binaryMessage, structuredMessage, type HttpMessage } from "@cts/shared";
+import type { AttemptResult, EventTransport, TraceEvent } from "../core/ports.js";
+
+export interface HttpTransportOptions {
+  readonly sink: URL;
+  readonly mode: "binary" | "structured" | "batch";
+  readonly timeoutMs: number;
+  /** Keep-alive connections to the sink; match the delivery concurrency. */
+  readonly connections: number;
+  /** K_CA_CERTS: extra PEM trusted for an https sink, on top of the system roots. */
+  readonly caCerts: string | undefined;
+}
+
+const ANSWER_LIMIT = 2_000;
+
+function encode(events: readonly TraceEvent[], mode: HttpTransportOptions["mode"]): HttpMessage {
+  if (mode === "batch") return batchMessage(events);
+  const [event] = events;
+  if (event === undefined || events.length !== 1) {
+    throw new RangeError(`${mode} mode sends exactly one event per request, got ${events.length}`);
+  }
+  return mode === "binary" ? binaryMessage(event) : structuredMessage(event);
+}
+
+/**
+ * POSTs CloudEvents to K_SINK over keep-alive connections, one attempt per call. Written on
+ * undici's fetch because the cloudevents package's httpTransport ignores status codes, and
+ * because Node's global fetch cannot be given extra CA certificates (K_CA_CERTS).
+ */
+export function createHttpTransport(
+  options: HttpTransportOptions,
+): EventTransport & { close(): Promise<void> } {
+  // Node's `ca` replaces the default roots, so the system roots are added back explicitly.
+  const ca = options.caCerts === undefined ? undefined : [...rootCertificates, options.caCerts];
+  const dispatcher = new Agent({
+    connections: options.connections,
+    keepAliveTimeout: 30_000,
+    ...(ca === undefined ? {} : { connect: { ca } }),
+  });
+  return {
+    mode: options.mode,
+    async attempt(events, signal): Promise<AttemptResult> {
+      const message = encode(events, options.mode);
+      try {
+        const response = await fetch(options.sink, {
+          method: "POST",
+          headers: message.headers,
+          body: message.body,
+          dispatcher,
+          signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]),
+        });
+        const body = await response.text();
+        return {
+          kind: "response",
+          status: response.status,
+          retryAfter: response.headers.get("retry-after"),
+          body: body.slice(0, ANSWER_LIMIT),
+        };
+      } catch (error) {
+        const cause =
+          error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
+        const message =
+          error instanceof Error ? `${error.name}: ${error.message}${cause}` : String(error);
+        return { kind: "network-error", message };
+      }
+    },
+    close: () => dispatcher.close(),
+  };
+}

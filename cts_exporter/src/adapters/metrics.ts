@@ -1,0 +1,91 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { ExporterMetrics } from "../core/ports.js";
+
+export interface PromMetrics extends ExporterMetrics {
+  readonly registry: Registry;
+  /** Traces CTS returned that are not valid traces (skipped by the lister). */
+  invalidTrace(): void;
+}
+
+/** Prometheus metrics on a registry of their own (never the global one), so tests stay isolated. */
+export function createMetrics(now: () => number = Date.now): PromMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "cts_exporter_" });
+  const registers = [registry];
+  const collected = new Counter({
+    name: "cts_exporter_traces_collected_total",
+    help: "Traces read from CTS",
+    registers,
+  });
+  const delivered = new Counter({
+    name: "cts_exporter_events_delivered_total",
+    help: "Events acknowledged by the sink, by HTTP status",
+    labelNames: ["status"],
+    registers,
+  });
+  const failed = new Counter({
+    name: "cts_exporter_events_failed_total",
+    help: "Events not delivered, by reason (rejected_<status>, retries_exhausted, invalid_event)",
+    labelNames: ["reason"],
+    registers,
+  });
+  const retries = new Counter({
+    name: "cts_exporter_retries_total",
+    help: "Delivery retries, by the status or error that caused them",
+    labelNames: ["reason"],
+    registers,
+  });
+  const duplicates = new Counter({
+    name: "cts_exporter_duplicates_skipped_total",
+    help: "Traces skipped because they were already delivered (window overlap)",
+    registers,
+  });
+  const invalid = new Counter({
+    name: "cts_exporter_invalid_traces_total",
+    help: "Traces CTS returned that failed validation and were skipped",
+    registers,
+  });
+  const cycles = new Histogram({
+    name: "cts_exporter_cycle_duration_seconds",
+    help: "Duration of poll-and-deliver cycles",
+    labelNames: ["outcome"],
+    buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900],
+    registers,
+  });
+  let checkpoint: number | undefined;
+  new Gauge({
+    name: "cts_exporter_checkpoint_age_seconds",
+    help: "Seconds since the checkpoint (everything before it was delivered); absent before the first success",
+    registers,
+    collect() {
+      if (checkpoint !== undefined) this.set((now() - checkpoint) / 1000);
+    },
+  });
+  return {
+    registry,
+    tracesCollected: (count) => {
+      collected.inc(count);
+    },
+    eventsDelivered: (count, status) => {
+      delivered.inc({ status: String(status) }, count);
+    },
+    eventsFailed: (count, reason) => {
+      failed.inc({ reason }, count);
+    },
+    retried: (reason) => {
+      retries.inc({ reason });
+    },
+    duplicatesSkipped: (count) => {
+      duplicates.inc(count);
+    },
+    cycleFinished: (seconds, ok) => {
+      cycles.observe({ outcome: ok ? "ok" : "failed" }, seconds);
+    },
+    checkpointMoved: (value) => {
+      checkpoint = value;
+    },
+    invalidTrace: () => {
+      invalid.inc();
+    },
+  };
+}

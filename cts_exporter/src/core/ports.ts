@@ -1,0 +1,63 @@
+import type { CloudEventV1 } from "cloudevents";
+import type { CtsTrace, Logger, RawCtsTrace, TraceOrigin } from "@cts/shared";
+import type { TimeWindow } from "./window.js";
+
+/** A trace as listed by the cloud client: parsed for mapping, raw for the event's data. */
+export interface ListedTrace {
+  readonly trace: CtsTrace;
+  readonly raw: RawCtsTrace;
+}
+
+/** The CTS side: lists the traces of a window, newest first, page by page. */
+export interface TraceSource {
+  readonly origin: TraceOrigin;
+  listTraces(
+    window: TimeWindow,
+    options: { tracker: string; signal?: AbortSignal },
+  ): AsyncIterable<ListedTrace>;
+}
+
+export type TraceEvent = CloudEventV1<RawCtsTrace>;
+
+/** What one attempt to hand events to the sink produced. */
+export type AttemptResult =
+  | {
+      readonly kind: "response";
+      readonly status: number;
+      readonly retryAfter?: string | null;
+      readonly body: string;
+    }
+  | { readonly kind: "network-error"; readonly message: string };
+
+/**
+ * The sink side: one HTTP request carrying one event (binary or structured mode) or several
+ * (batch mode). Retrying is the core's decision, so an adapter makes exactly one attempt.
+ */
+export interface EventTransport {
+  readonly mode: "binary" | "structured" | "batch" | "dry-run" | "log-only";
+  attempt(events: readonly TraceEvent[], signal: AbortSignal): Promise<AttemptResult>;
+}
+
+/** Counters and timings the core reports; adapters turn them into Prometheus metrics. */
+export interface ExporterMetrics {
+  tracesCollected(count: number): void;
+  eventsDelivered(count: number, status: number): void;
+  eventsFailed(count: number, reason: string): void;
+  retried(reason: string): void;
+  duplicatesSkipped(count: number): void;
+  cycleFinished(seconds: number, ok: boolean): void;
+  checkpointMoved(checkpoint: number): void;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export interface CoreDeps {
+  readonly source: TraceSource;
+  readonly transport: EventTransport;
+  readonly metrics: ExporterMetrics;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
