@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { readState, writeState } from "./state-file.js";
+
+describe("checkpoint file", () => {
+  test("round-trips and leaves no temporary files", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cts-state-"));
+    const path = join(dir, "nested", "state.json");
+    assert.equal(await readState(path), undefined, "a missing file means no checkpoint yet");
+    const state = {
+      checkpoint: 1_700_000_000_000,
+      source: "https://cts/v3/p",
+      tracker: "system",
+      seen: [["a", 1] as const],
+    };
+    await writeState(path, state);
+    await writeState(path, { ...state, checkpoint: 1_700_000_060_000 });
+    const read = await readState(path);
+    assert.equal(read?.checkpoint, 1_700_000_060_000);
+    assert.deepEqual(read?.seen, [["a", 1]]);
+    assert.deepEqual(await readdir(join(dir, "nested")), ["state.json"]);
+    assert.match(await readFile(path, "utf8"), /"version":1/);
+  });
+
+  test("a corrupt file is a configuration error that says what to do", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cts-state-"));
+    const path = join(dir, "state.json");
+    await writeFile(path, "{ half");
+    await assert.rejects(readState(path), (error: Error & { code?: string }) => {
+      assert.equal(error.code, "CONFIG_INVALID");
+      assert.match(error.message, /not a checkpoint written by cts_exporter; move it away/);
+      return true;
+    });
+  });
+});
