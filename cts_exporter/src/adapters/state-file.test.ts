@@ -19,8 +19,9 @@ describe("checkpoint file", () => {
     await writeState(path, state);
     await writeState(path, { ...state, checkpoint: 1_700_000_060_000 });
     const read = await readState(path);
-    assert.equal(read?.checkpoint, 1_700_000_060_000);
-    assert.deepEqual(read?.seen, [["a", 1]]);
+    assert.ok(read);
+    assert.equal(read.checkpoint, 1_700_000_060_000);
+    assert.deepEqual(read.seen, [["a", 1]]);
     assert.deepEqual(await readdir(join(dir, "nested")), ["state.json"]);
     assert.match(await readFile(path, "utf8"), /"version":1/);
   });
