@@ -8,3 +8,11 @@ export {
 export type { Neo4jServerSettings } from "./neo4j/settings.js";
 export { freshNeo4j, resetDatabase, testNeo4jSettings } from "./testing/neo4j.js";
 export type { TestNeo4j } from "./testing/neo4j.js";
+export {
+  freePort,
+  leakedSecrets,
+  startProcess,
+  waitFor,
+  waitForHttp,
+} from "./testing/processes.js";
+export type { ManagedProcess, StartOptions } from "./testing/processes.js";
