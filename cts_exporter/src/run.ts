@@ -154,6 +154,7 @@ export async function runExporter(options: RunOptions): Promise<number> {
     const cloud = loadCloudConfig(options.env);
     client = await createOtcClient(cloud, {
       logger,
+      now: () => clock.now(),
       ...(config.ctsEndpoint === undefined ? {} : { ctsEndpoint: config.ctsEndpoint }),
       onInvalidTrace: () => {
         metrics.invalidTrace();

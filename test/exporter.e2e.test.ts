@@ -1,0 +1,356 @@
+/**
+ * End to end: the OTC simulator, the exporter and a real HTTP receiver (issue 4's "done when").
+ * The first suite runs the exporter in-process on the simulator's manual clock, so hours of
+ * polling take milliseconds; the second runs it as a child process in real time for the
+ * behaviour that needs a process: retries against a failing sink, SIGTERM, exit codes.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { after, before, describe, test } from "node:test";
+import { runExporter, EXIT } from "@cts/cts_exporter";
+import {
+  freePort,
+  leakedSecrets,
+  startProcess,
+  waitFor,
+  waitForHttp,
+  REPO_ROOT,
+} from "@cts/devkit";
+import { manualClock, startSimulator, type ManualClock, type Simulator } from "@cts/otc_simulator";
+import type { RawCtsTrace } from "@cts/shared";
+import { duplicateIds, startEventReceiver, type EventReceiver } from "./support/event-receiver.js";
+
+const MIN = 60_000;
+
+function trace(id: string, time: number, extra: Partial<RawCtsTrace> = {}): RawCtsTrace {
+  return {
+    trace_id: id,
+    trace_name: "updateServer",
+    trace_rating: "normal",
+    trace_type: "ApiCall",
+    service_type: "ECS",
+    resource_type: "server",
+    resource_name: `srv-${id}`,
+    resource_id: `id-${id}`,
+    source_ip: "192.0.2.7",
+    code: "200",
+    time,
+    record_time: time + 500,
+    user: { id: "u-1", name: "alice", domain: { id: "d-1", name: "OTC00000000001000000001" } },
+    ...extra,
+  };
+}
+
+async function writeClouds(sim: Simulator): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "cts-e2e-"));
+  const file = join(dir, "clouds.yaml");
+  await writeFile(file, sim.cloudsYaml({ cloud: "sim" }));
+  return file;
+}
+
+describe("exporter end to end on a simulated clock", () => {
+  let sim: Simulator;
+  let clock: ManualClock;
+  let receiver: EventReceiver;
+  let env: Record<string, string>;
+  let logs = "";
+
+  before(async () => {
+    clock = manualClock(Date.parse("2026-11-20T10:00:00Z"));
+    sim = await startSimulator({ clock, seed: 7 });
+    receiver = await startEventReceiver();
+    const dir = await mkdtemp(join(tmpdir(), "cts-state-"));
+    env = {
+      OS_CLIENT_CONFIG_FILE: await writeClouds(sim),
+      OS_CLOUD: "sim",
+      K_SINK: receiver.url,
+      CTS_FROM: "5",
+      CTS_OVERLAP_MINUTES: "10",
+      CTS_STATE_FILE: join(dir, "state.json"),
+    };
+  });
+  after(async () => {
+    await receiver.close();
+    await sim.close();
+  });
+
+  /** One `--once` run: a cycle, then the process would exit. The checkpoint file carries over. */
+  async function cycle(extraEnv: Record<string, string> = {}): Promise<number> {
+    const out = new PassThrough();
+    out.on("data", (chunk: Buffer) => (logs += chunk.toString("utf8")));
+    return runExporter({
+      env: { ...env, ...extraEnv },
+      argv: ["--once"],
+      stdout: out,
+      logDestination: out,
+      signal: new AbortController().signal,
+      clock: {
+        now: () => clock.now(),
+        sleep: (ms) => {
+          clock.advance(ms);
+          return Promise.resolve();
+        },
+      },
+    });
+  }
+
+  test("three cycles with late-recorded traces: every trace delivered, none twice", async () => {
+    const t0 = clock.now();
+    const expected: string[] = [];
+    const add = (id: string, time: number, recordDelayMs = 500) => {
+      sim.addTraces([trace(id, time, { record_time: time + recordDelayMs })]);
+      expected.push(id);
+    };
+    for (let i = 0; i < 5; i++) add(`a${i}`, t0 - 4 * MIN + i * 30_000);
+    add("late-1", t0 - 20_000, 3 * MIN); // recorded after the first cycle ran
+    assert.equal(await cycle(), EXIT.ok);
+    assert.ok(
+      !receiver.accepted.some((e) => e.id === "late-1"),
+      "not visible yet in the first cycle",
+    );
+
+    clock.advance(5 * MIN);
+    for (let i = 0; i < 5; i++) add(`b${i}`, clock.now() - 4 * MIN + i * 30_000);
+    add("late-2", clock.now() - 60_000, 4 * MIN);
+    assert.equal(await cycle(), EXIT.ok);
+
+    clock.advance(5 * MIN);
+    for (let i = 0; i < 5; i++) add(`c${i}`, clock.now() - 4 * MIN + i * 30_000);
+    assert.equal(await cycle(), EXIT.ok);
+
+    const ids = receiver.accepted.map((e) => e.id);
+    assert.deepEqual([...new Set(ids)].sort(), [...expected].sort(), "every trace arrived");
+    assert.deepEqual(duplicateIds(receiver.accepted), [], "none arrived twice");
+    assert.match(logs, /"msg":"cycle finished"/);
+  });
+
+  test("a restart after a gap longer than CTS_FROM resumes from the checkpoint: nothing missing", async () => {
+    receiver.accepted.length = 0;
+    const state = JSON.parse(await readFile(env["CTS_STATE_FILE"] ?? "", "utf8")) as {
+      checkpoint: number;
+    };
+    // The exporter is down for 45 minutes (CTS_FROM is 5); traces keep happening.
+    const gap: string[] = [];
+    for (let i = 1; i <= 45; i++) {
+      const id = `gap${i}`;
+      sim.addTraces([trace(id, state.checkpoint + i * MIN - 1_000)]);
+      gap.push(id);
+    }
+    clock.advance(46 * MIN);
+    assert.equal(await cycle(), EXIT.ok);
+    const ids = new Set(receiver.accepted.map((e) => e.id));
+    assert.deepEqual(
+      gap.filter((id) => !ids.has(id)),
+      [],
+      "no trace of the gap is missing",
+    );
+    assert.deepEqual(duplicateIds(receiver.accepted), []);
+  });
+
+  test("a non-ASCII subject and a 100 KB request body survive the trip", async () => {
+    receiver.accepted.length = 0;
+    const subject = 'Prüfserver 東京 "α"';
+    const body = JSON.stringify({ server: { name: subject, user_data: "x".repeat(100_000) } });
+    sim.addTraces([
+      trace("unicode-1", clock.now() - 30_000, { resource_name: subject, request: body }),
+    ]);
+    clock.advance(MIN);
+    assert.equal(await cycle(), EXIT.ok);
+    const event = receiver.accepted.find((e) => e.id === "unicode-1");
+    assert.ok(event, "the event arrived");
+    assert.equal(event.subject, subject);
+    assert.equal(event.data["request"], body);
+    assert.equal(event.data["resource_name"], subject);
+  });
+
+  test("a sink answering 400 for one event: logged with the sink's message, the rest delivered", async () => {
+    receiver.accepted.length = 0;
+    receiver.answer = (event) =>
+      event.id === "poison"
+        ? { status: 400, body: '{"error":"resource_name too exotic"}' }
+        : { status: 202 };
+    const now = clock.now();
+    sim.addTraces([
+      trace("ok-1", now - 20_000),
+      trace("poison", now - 15_000),
+      trace("ok-2", now - 10_000),
+    ]);
+    clock.advance(MIN);
+    const exit = await cycle();
+    receiver.answer = () => ({ status: 202 });
+    assert.equal(exit, EXIT.undelivered, "--once reports that not everything was delivered");
+    assert.deepEqual(receiver.accepted.map((e) => e.id).sort(), ["ok-1", "ok-2"]);
+    assert.match(logs, /"msg":"sink rejected event"/);
+    assert.match(logs, /resource_name too exotic/);
+    assert.match(logs, /"eventIds":\["poison"\]/);
+  });
+
+  test("no log line carries the password or the secret key", () => {
+    assert.deepEqual(
+      leakedSecrets(logs, [sim.credentials.password, sim.credentials.secretKey]),
+      [],
+    );
+  });
+});
+
+describe("exporter as a process", () => {
+  let sim: Simulator;
+  let receiver: EventReceiver;
+  let clouds: string;
+
+  before(async () => {
+    sim = await startSimulator({ seed: 11 });
+    receiver = await startEventReceiver();
+    clouds = await writeClouds(sim);
+  });
+  after(async () => {
+    await receiver.close();
+    await sim.close();
+  });
+
+  function exporter(env: Record<string, string>, args: string[] = []) {
+    return startProcess({
+      name: "cts_exporter",
+      command: process.execPath,
+      args: ["--import", "tsx", "--conditions=@cts/source", "cts_exporter/src/main.ts", ...args],
+      cwd: REPO_ROOT,
+      env: {
+        PATH: process.env["PATH"],
+        HOME: process.env["HOME"],
+        OS_CLIENT_CONFIG_FILE: clouds,
+        OS_CLOUD: "sim",
+        ...env,
+      },
+    });
+  }
+
+  test("the sink fails for a while: the checkpoint stays, nothing is lost, SIGTERM ends cleanly", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cts-state-"));
+    const stateFile = join(dir, "state.json");
+    const port = await freePort();
+    let down = true;
+    receiver.answer = () =>
+      down ? { status: 503, headers: { "retry-after": "0" } } : { status: 202 };
+    const now = Date.now();
+    const ids = Array.from({ length: 20 }, (_, i) => `live-${i}`);
+    sim.addTraces(ids.map((id, i) => trace(id, now - 3 * MIN + i * 1_000)));
+
+    const child = exporter({
+      K_SINK: receiver.url,
+      PORT: String(port),
+      CTS_FROM: "5",
+      CTS_POLL_INTERVAL_SECONDS: "1",
+      CTS_STATE_FILE: stateFile,
+      SINK_RETRY_ATTEMPTS: "2",
+      SINK_RETRY_BASE_MS: "50",
+      SINK_RETRY_MAX_MS: "100",
+    });
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/healthz`, { process: child });
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 503, {
+        timeoutMs: 20_000,
+        message: "readiness turns red while the sink fails",
+      });
+      await waitFor(() => child.output().split('"msg":"cycle incomplete').length > 3, {
+        timeoutMs: 20_000,
+        message: "several failed cycles",
+      });
+      const during = JSON.parse(await readFile(stateFile, "utf8")) as { checkpoint: number | null };
+      assert.equal(during.checkpoint, null, "the checkpoint did not move while the sink failed");
+
+      down = false;
+      await waitFor(() => new Set(receiver.accepted.map((e) => e.id)).size >= ids.length, {
+        timeoutMs: 30_000,
+        message: "all traces delivered after recovery",
+      });
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, {
+        timeoutMs: 10_000,
+        message: "readiness green again",
+      });
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.match(metrics, /cts_exporter_retries_total\{reason="503"\} [1-9]/);
+      assert.match(metrics, /cts_exporter_events_delivered_total\{status="202"\} (2\d|[3-9]\d)/);
+    } finally {
+      const code = await child.stop("SIGTERM");
+      assert.equal(code, 0, `exit code after SIGTERM\n${child.output().slice(-2000)}`);
+    }
+    const after = JSON.parse(await readFile(stateFile, "utf8")) as { checkpoint: number | null };
+    assert.ok(
+      after.checkpoint !== null && after.checkpoint > now,
+      "the checkpoint moved once everything was delivered",
+    );
+    assert.deepEqual(
+      ids.filter((id) => !receiver.accepted.some((e) => e.id === id)),
+      [],
+      "nothing lost",
+    );
+    assert.deepEqual(duplicateIds(receiver.accepted), [], "nothing delivered twice");
+    assert.match(child.output(), /"msg":"cts_exporter stopped"/);
+    assert.deepEqual(
+      leakedSecrets(child.output(), [sim.credentials.password, sim.credentials.secretKey]),
+      [],
+    );
+  });
+
+  test("--dry-run prints each event as one JSON line and sends nothing", async () => {
+    const before = receiver.statuses.length;
+    sim.addTraces([trace("dry-1", Date.now() - 30_000)]);
+    const child = exporter({ K_SINK: receiver.url }, ["--once", "--dry-run", "--from", "2"]);
+    const code = await child.exited();
+    assert.equal(code, 0, child.output());
+    const lines = child
+      .output()
+      .split("\n")
+      .filter((line) => line.includes('"specversion"'));
+    const event = lines
+      .map((line) => JSON.parse(line) as { id: string; data: unknown })
+      .find((e) => e.id === "dry-1");
+    assert.ok(event, "the trace was printed as a CloudEvent");
+    assert.equal(receiver.statuses.length, before, "nothing was sent");
+  });
+
+  const configurationErrors: [string, Record<string, string>, RegExp, number][] = [
+    [
+      "invalid K_CE_OVERRIDES",
+      { K_CE_OVERRIDES: '{"extensions":{"Not Valid":"x"}}' },
+      /K_CE_OVERRIDES has an invalid extension name/,
+      78,
+    ],
+    [
+      "a missing clouds.yaml",
+      { OS_CLIENT_CONFIG_FILE: "/nonexistent/clouds.yaml" },
+      /\/nonexistent\/clouds\.yaml/,
+      78,
+    ],
+    ["an unknown OS_CLOUD", { OS_CLOUD: "prod-typo" }, /prod-typo/, 78],
+  ];
+  for (const [what, env, pattern, expected] of configurationErrors) {
+    test(`${what} exits ${expected} with a message that names the problem`, async () => {
+      const child = exporter({ K_SINK: receiver.url, ...env }, ["--once"]);
+      assert.equal(await child.exited(), expected, child.output());
+      assert.match(child.output(), pattern);
+      assert.deepEqual(
+        leakedSecrets(child.output(), [sim.credentials.password, sim.credentials.secretKey]),
+        [],
+      );
+    });
+  }
+
+  test("a wrong password exits 70 (cloud client not created) without printing it", async () => {
+    const wrong = await mkdtemp(join(tmpdir(), "cts-wrong-"));
+    const file = join(wrong, "clouds.yaml");
+    const text = sim
+      .cloudsYaml({ cloud: "sim" })
+      .replace(sim.credentials.password, "Wrong-Password-123");
+    await writeFile(file, text);
+    const child = exporter({ K_SINK: receiver.url, OS_CLIENT_CONFIG_FILE: file }, ["--once"]);
+    assert.equal(await child.exited(), 70, child.output());
+    assert.deepEqual(
+      leakedSecrets(child.output(), ["Wrong-Password-123", sim.credentials.password]),
+      [],
+    );
+  });
+});
