@@ -1,0 +1,280 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { setTimeout as sleep } from "node:timers/promises";
+import { createLogger, type RawCtsTrace } from "@cts/shared";
+import { systemClock, type Clock } from "./clock.js";
+import { cloudsYaml } from "./clouds-yaml.js";
+import { routeCts } from "./cts-routes.js";
+import { createFaultPlan, type RequestScope } from "./faults.js";
+import { createTraceFactory } from "./generator/trace-factory.js";
+import { ctsError, gatewayError, readBody, writeReply, type Reply } from "./http-util.js";
+import { routeIam, type RouteRequest, type SimContext } from "./iam-routes.js";
+import { domainUsers, identityFor, type SimIdentity } from "./identity.js";
+import {
+  DEFAULTS,
+  type FaultOptions,
+  type PreloadOptions,
+  type SimulatorOptions,
+} from "./options.js";
+import { createTokenRegistry } from "./request-auth.js";
+import { createTraceStore, type StoredTrace } from "./trace-store.js";
+import { createTraffic } from "./traffic.js";
+
+/** Counters for tests and the CLI. */
+export interface SimulatorStats {
+  readonly requests: { readonly iam: number; readonly cts: number };
+  readonly faultsInjected: number;
+  readonly tokensIssued: number;
+  /** Trace objects served over all pages (a trace served twice counts twice). */
+  readonly tracesServed: number;
+  /** Traces stored, visible or not yet. */
+  readonly tracesStored: number;
+}
+
+/** A running OTC stand-in: IAM and CTS on one loopback port. */
+export interface Simulator {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  /** The `auth_url` for clouds.yaml: `<url>/v3`. */
+  readonly iamUrl: string;
+  /** The project's CTS v3 endpoint: `<url>/v3/<projectId>`. */
+  readonly ctsUrl: string;
+  readonly projectId: string;
+  readonly domainId: string;
+  readonly region: string;
+  /** The tenant: user, password, access key, secret key, project and domain names. */
+  readonly credentials: SimIdentity;
+  readonly clock: Clock;
+  /**
+   * Serves these traces exactly as given (any shape, invalid ones too). Ordering and paging use
+   * `trace_id` (or a generated stand-in), `time` (or now) and `record_time` (or `time`).
+   */
+  addTraces(traces: readonly RawCtsTrace[]): string[];
+  /** Generates `count` traces with `time` in `(from, to)`; fast enough for 200,000. */
+  preload(options: PreloadOptions): void;
+  /** The ids CTS would list for `from < time < to` right now, newest first. */
+  traceIdsIn(window: { readonly from: number; readonly to: number }): string[];
+  /** One stored trace in its v3 form, visible or not. */
+  trace(id: string): RawCtsTrace | undefined;
+  /** Every trace id served so far, over any API version. */
+  servedTraceIds(): ReadonlySet<string>;
+  /** Replaces the fault plan (undefined: no faults); counting restarts. */
+  setFaults(faults: FaultOptions | undefined): void;
+  /** Every token issued so far expires now; the next request with one gets 401 APIG.0307. */
+  expireTokens(): void;
+  stats(): SimulatorStats;
+  /** A ready-to-paste clouds.yaml with a password cloud and an AK/SK cloud. */
+  cloudsYaml(options?: { cloud?: string }): string;
+  close(): Promise<void>;
+}
+
+function scopeOf(path: string): RequestScope {
+  return path === "/" ||
+    path === "/v3" ||
+    path === "/v3/" ||
+    path.startsWith("/v3/auth") ||
+    path.startsWith("/v3/projects")
+    ? "iam"
+    : "cts";
+}
+
+/**
+ * Starts the simulator (listening on 127.0.0.1, any free port unless told otherwise). IAM:
+ * `/v3/auth/tokens`, `/v3/projects`, `/v3/auth/catalog`, the version documents. CTS: v3
+ * traces and trackers, the v1.0/v2.0 trace paths. Real authentication checks, CTS paging and
+ * time semantics, late traces, and fault injection (see {@link SimulatorOptions}).
+ */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const seed = options.seed ?? DEFAULTS.seed;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ name: "otc_simulator", level: "silent" });
+  const identity = identityFor(seed, options.identity);
+  const generator = options.generator ?? {};
+  const store = createTraceStore();
+  const factory = createTraceFactory({
+    seed,
+    identity,
+    users: domainUsers(seed, identity),
+    lateFraction: generator.lateFraction ?? DEFAULTS.lateFraction,
+    lateMinutes: generator.lateMinutes ?? DEFAULTS.lateMinutes,
+    lagMs: generator.lagMs ?? DEFAULTS.lagMs,
+    ...(generator.mix === undefined ? {} : { mix: generator.mix }),
+  });
+  const traffic = createTraffic({
+    seed,
+    factory,
+    store,
+    rate: generator.rate ?? 0,
+    start: clock.now(),
+    retentionMs: DEFAULTS.retentionMs,
+  });
+  const faults = createFaultPlan(options.faults);
+  const tokens = createTokenRegistry(clock, options.tokenTtlMs ?? DEFAULTS.tokenTtlMs);
+  const served = new Set<string>();
+  const trackServed = options.trackServed ?? true;
+  const requests = { iam: 0, cts: 0 };
+  let tracesServed = 0;
+
+  const render = (trace: StoredTrace): RawCtsTrace =>
+    "raw" in trace ? trace.raw : factory.render(trace);
+  const context = {
+    identity,
+    tokens,
+    clock,
+    catalogCtsv3: options.catalogCtsv3 ?? false,
+    maxSkewMs: DEFAULTS.maxSkewMs,
+    store,
+    render,
+    trackers: options.trackers ?? ["system"],
+    retentionMs: DEFAULTS.retentionMs,
+    onServed: (traces: readonly StoredTrace[]) => {
+      tracesServed += traces.length;
+      if (trackServed) for (const trace of traces) served.add(trace.id);
+    },
+  } satisfies SimContext & Parameters<typeof routeCts>[1];
+
+  if (options.preload !== undefined) traffic.preload(options.preload);
+  if (options.traces !== undefined) traffic.add(options.traces, clock.now());
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const target = request.url ?? "/";
+    const parsed = new URL(target, "http://simulator.invalid");
+    const scope = scopeOf(parsed.pathname);
+    requests[scope]++;
+    const fault = faults.next(scope);
+    const headerToken = request.headers["x-auth-token"];
+    logger.debug(
+      { method: request.method, path: parsed.pathname, scope, fault: fault ?? null },
+      "request",
+    );
+    switch (fault) {
+      case "reset":
+        request.socket.destroy();
+        return;
+      case "slow":
+        await sleep(faults.options?.slowMs ?? DEFAULTS.slowMs);
+        break;
+      case "throttle":
+        writeReply(response, {
+          ...gatewayError(429, "APIG.0308", "The throttling threshold has been reached."),
+          headers: {
+            "retry-after": String(faults.options?.retryAfterSeconds ?? DEFAULTS.retryAfterSeconds),
+          },
+        });
+        return;
+      case "error":
+        writeReply(response, ctsError(500, "CTS.0005", "Failed to read traces. Try again later."));
+        return;
+      case "unavailable":
+        writeReply(response, gatewayError(503, "APIG.0613", "The backend service is unavailable."));
+        return;
+      case "expire-token":
+        if (typeof headerToken === "string") {
+          const token = tokens.lookup(headerToken);
+          if (token !== undefined) token.expiresAt = Math.min(token.expiresAt, clock.now());
+        }
+        break;
+      case undefined:
+        break;
+    }
+    const body = await readBody(request, DEFAULTS.maxBodyBytes);
+    if (body === undefined) {
+      writeReply(response, gatewayError(413, "APIG.0201", "Request entity too large."));
+      return;
+    }
+    const route: RouteRequest = {
+      method: request.method ?? "GET",
+      path: parsed.pathname,
+      query: parsed.searchParams,
+      target,
+      headers: request.headers,
+      body,
+      baseUrl: `http://${request.headers.host ?? address}`,
+    };
+    if (scope === "cts") traffic.catchUp(clock.now());
+    const reply: Reply =
+      routeIam(route, context) ??
+      routeCts(route, context) ??
+      gatewayError(
+        404,
+        "APIG.0101",
+        "The API does not exist or has not been published in the environment.",
+      );
+    writeReply(response, reply);
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      logger.error({ err: error }, "simulator request failed");
+      if (!response.headersSent)
+        writeReply(response, ctsError(500, "CTS.0005", "Internal simulator error."));
+      else response.destroy();
+    });
+  });
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? DEFAULTS.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port, address: host } = server.address() as AddressInfo;
+  const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const url = `http://${address}`;
+  logger.info({ url, projectId: identity.projectId }, "OTC simulator listening");
+
+  return {
+    url,
+    iamUrl: `${url}/v3`,
+    ctsUrl: `${url}/v3/${identity.projectId}`,
+    projectId: identity.projectId,
+    domainId: identity.domainId,
+    region: identity.region,
+    credentials: identity,
+    clock,
+    addTraces: (traces) => traffic.add(traces, clock.now()),
+    preload: (preload) => {
+      traffic.preload(preload);
+    },
+    traceIdsIn: (window) => {
+      traffic.catchUp(clock.now());
+      return store.idsIn(window, clock.now());
+    },
+    trace: (id) => {
+      const stored = store.get(id);
+      return stored === undefined ? undefined : render(stored);
+    },
+    servedTraceIds: () => served,
+    setFaults: (next) => {
+      faults.set(next);
+    },
+    expireTokens: () => {
+      tokens.expireAll();
+    },
+    stats: () => ({
+      requests: { ...requests },
+      faultsInjected: faults.injected,
+      tokensIssued: tokens.issued,
+      tracesServed,
+      tracesStored: store.size,
+    }),
+    cloudsYaml: (yamlOptions) =>
+      cloudsYaml(identity, {
+        authUrl: `${url}/v3`,
+        ...(yamlOptions?.cloud === undefined ? {} : { cloud: yamlOptions.cloud }),
+      }),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => {
+          if (error === undefined) resolve();
+          else reject(error);
+        });
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
