@@ -1,0 +1,163 @@
+import { AppError, ErrorCode, type Logger, type RetryOptions, type TraceOrigin } from "@cts/shared";
+import { openAkSkSession } from "./aksk-session.js";
+import { resolveCtsEndpoint, type CatalogEntry } from "./catalog.js";
+import type { AuthMethod, CloudConfig } from "./cloud-config.js";
+import { createOtcHttp, type Authenticator } from "./otc-http.js";
+import { createTokenSource } from "./password-token.js";
+import { describeSource } from "./resolve-cloud.js";
+import {
+  listTraces,
+  type InvalidTrace,
+  type ListedTrace,
+  type TraceWindow,
+} from "./trace-lister.js";
+
+/** The exporter's grip on one OTC project: who it is, and its CTS traces. */
+export interface OtcClient {
+  /** CTS v3 endpoint (with project id), region, project id and domain id for the events. */
+  readonly origin: TraceOrigin;
+  readonly authMethod: AuthMethod;
+  /** Every trace of the window exactly as CTS pages it; invalid traces are skipped and counted. */
+  listTraces(
+    window: TraceWindow,
+    options: { tracker: string; signal?: AbortSignal },
+  ): AsyncIterable<ListedTrace>;
+  /** How many listed traces failed validation and were skipped, since creation. */
+  readonly invalidTraces: number;
+}
+
+export interface OtcClientOptions {
+  readonly logger: Logger;
+  /** CTS_ENDPOINT: replaces the catalog's CTS endpoint, e.g. `https://cts.eu-de.otc.t-systems.com`. */
+  readonly ctsEndpoint?: string;
+  /** Injectable for tests; the global fetch by default. */
+  readonly fetch?: typeof fetch;
+  /** Per attempt; 30 s by default. */
+  readonly requestTimeoutMs?: number;
+  /** Backoff for 429, 5xx, timeouts and network errors; see {@link RetryOptions}. */
+  readonly retry?: RetryOptions;
+  /** Called for each skipped trace, e.g. to count it in metrics. */
+  readonly onInvalidTrace?: (invalid: InvalidTrace) => void;
+  /** The clock for token expiry and signature dates; Date.now by default. */
+  readonly now?: () => number;
+  /** Page size of trace listing; 200 (the CTS maximum) by default. */
+  readonly pageSize?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+interface Session {
+  readonly projectId: string;
+  readonly projectName: string | undefined;
+  readonly domainId: string | undefined;
+  readonly catalog: readonly CatalogEntry[];
+  readonly authenticator: Authenticator;
+}
+
+function validOverride(value: string | undefined): string | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  try {
+    const url = new URL(value.trim());
+    if (url.protocol === "http:" || url.protocol === "https:") return url.toString();
+  } catch {
+    // reported below
+  }
+  throw new AppError(
+    ErrorCode.CONFIG_INVALID,
+    "CTS_ENDPOINT is not an http(s) URL; expected e.g. https://cts.eu-de.otc.t-systems.com",
+  );
+}
+
+/**
+ * Authenticates (password: an IAM token; AK/SK: project id and catalog through signed calls),
+ * finds the project's CTS v3 endpoint, and returns the client the exporter polls with.
+ * @throws AppError CLOUD_AUTH_FAILED (exit 70) when IAM refuses or cannot be reached, or no CTS
+ * endpoint can be found; CONFIG_INVALID for a malformed CTS_ENDPOINT.
+ */
+export async function createOtcClient(
+  config: CloudConfig,
+  options: OtcClientOptions,
+): Promise<OtcClient> {
+  const now = options.now ?? Date.now;
+  const override = validOverride(options.ctsEndpoint);
+  const logger = options.logger;
+  const http = createOtcHttp({
+    logger,
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    now,
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    ...(options.retry === undefined ? {} : { retry: options.retry }),
+  });
+
+  let session: Session;
+  if (config.credentials.method === "aksk") {
+    session = await openAkSkSession({ http, config, credentials: config.credentials, logger, now });
+  } else {
+    const tokens = createTokenSource({
+      http,
+      config,
+      credentials: config.credentials,
+      logger,
+      now,
+    });
+    const token = await tokens.current();
+    session = { ...token, catalog: token.catalog ?? [], authenticator: tokens.authenticator };
+  }
+
+  const region = config.region ?? session.projectName?.split("_")[0];
+  const endpoint = resolveCtsEndpoint({
+    override,
+    catalog: session.catalog,
+    projectId: session.projectId,
+    region,
+    interface: config.interface,
+  });
+  if (endpoint === undefined || region === undefined) {
+    throw new AppError(
+      ErrorCode.CLOUD_AUTH_FAILED,
+      `no CTS endpoint for project ${session.projectId}: the catalog has no cts or ctsv3 entry and the region is unknown; set region_name in ${describeSource(config)} or CTS_ENDPOINT`,
+    );
+  }
+  const origin: TraceOrigin = {
+    source: endpoint.url,
+    region,
+    projectId: session.projectId,
+    domainId: session.domainId,
+  };
+  logger.info(
+    {
+      cloud: config.cloud,
+      authMethod: config.authMethod,
+      projectId: origin.projectId,
+      projectName: session.projectName ?? null,
+      region,
+      domainId: origin.domainId ?? null,
+      ctsEndpoint: endpoint.url,
+      ctsEndpointFrom: endpoint.source,
+      ...(config.fromEnvironment.length === 0 ? {} : { fromEnvironment: config.fromEnvironment }),
+      ...(config.placeholders.length === 0 ? {} : { ignoredPlaceholders: config.placeholders }),
+    },
+    "OTC client ready",
+  );
+
+  let invalidTraces = 0;
+  const lister = {
+    http,
+    auth: session.authenticator,
+    endpoint: endpoint.url,
+    logger,
+    onInvalidTrace: (invalid: InvalidTrace) => {
+      invalidTraces++;
+      options.onInvalidTrace?.(invalid);
+    },
+    ...(options.pageSize === undefined ? {} : { pageSize: options.pageSize }),
+  };
+  return {
+    origin,
+    authMethod: config.authMethod,
+    listTraces: (window, listOptions) => listTraces(lister, window, listOptions),
+    get invalidTraces() {
+      return invalidTraces;
+    },
+  };
+}

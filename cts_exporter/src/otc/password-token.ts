@@ -1,0 +1,180 @@
+import { AppError, ErrorCode, type Logger } from "@cts/shared";
+import { z } from "zod";
+import { Catalog, type CatalogEntry } from "./catalog.js";
+import { describeSource } from "./resolve-cloud.js";
+import type { CloudConfig, PasswordCredentials } from "./cloud-config.js";
+import { IAM_FAILURES, type Authenticator, type OtcHttp } from "./otc-http.js";
+import { Secret } from "./secret.js";
+
+/** What a password token tells about the session (otc-api.md 2.2). */
+export interface IamToken {
+  readonly value: Secret;
+  readonly issuedAt: number;
+  readonly expiresAt: number;
+  readonly projectId: string;
+  readonly projectName: string | undefined;
+  /** The user's domain (account) id. */
+  readonly domainId: string | undefined;
+  /** Absent on renewals, which ask for `nocatalog`. */
+  readonly catalog: readonly CatalogEntry[] | undefined;
+}
+
+const Named = z.looseObject({ id: z.string(), name: z.string().nullish() });
+const TokenBody = z.looseObject({
+  token: z.looseObject({
+    expires_at: z.string(),
+    issued_at: z.string().nullish(),
+    project: Named.extend({ domain: Named.nullish() }).nullish(),
+    user: Named.extend({ domain: Named.nullish() }).nullish(),
+    catalog: Catalog.nullish(),
+  }),
+});
+
+/** The `POST /v3/auth/tokens` body: password method, project scope by id or by name. */
+export function passwordTokenRequest(
+  config: CloudConfig,
+  credentials: PasswordCredentials,
+): string {
+  const domain =
+    config.domainId === undefined ? { name: config.domainName } : { id: config.domainId };
+  const user =
+    credentials.userId === undefined
+      ? { name: credentials.username, password: credentials.password.reveal(), domain }
+      : { id: credentials.userId, password: credentials.password.reveal() };
+  const project =
+    config.projectId === undefined
+      ? { name: config.projectName, domain }
+      : { id: config.projectId };
+  return JSON.stringify({
+    auth: {
+      identity: { methods: ["password"], password: { user } },
+      scope: { project },
+    },
+  });
+}
+
+/**
+ * Tokens last 24 h; renewing a little early keeps a long listing from meeting the expiry
+ * mid-page. A tenth of the lifetime, at most 15 minutes.
+ */
+function renewalMargin(token: IamToken): number {
+  return Math.min(15 * 60_000, Math.max(0, (token.expiresAt - token.issuedAt) / 10));
+}
+
+/** Password tokens: fetched once, cached, renewed before expiry and after a 401. */
+export interface TokenSource {
+  current(signal?: AbortSignal): Promise<IamToken>;
+  /** Puts `X-Auth-Token` on requests; a 401 drops the cached token for one renewal. */
+  readonly authenticator: Authenticator;
+}
+
+export function createTokenSource(deps: {
+  readonly http: OtcHttp;
+  readonly config: CloudConfig;
+  readonly credentials: PasswordCredentials;
+  readonly logger: Logger;
+  readonly now: () => number;
+}): TokenSource {
+  const { http, config, credentials } = deps;
+  let cached: IamToken | undefined;
+  let pending: Promise<IamToken> | undefined;
+  const noAuth: Authenticator = {
+    method: "none",
+    headers: (_request, headers) => Promise.resolve({ ...headers }),
+    renew: () => false,
+  };
+  const who =
+    credentials.userId === undefined
+      ? `user "${credentials.username ?? ""}" in domain "${config.domainName ?? config.domainId ?? ""}"`
+      : `user id "${credentials.userId}"`;
+
+  async function fetchToken(withCatalog: boolean, signal?: AbortSignal): Promise<IamToken> {
+    const url = new URL(`${config.authUrl}/auth/tokens`);
+    if (!withCatalog) url.search = "nocatalog=true";
+    const response = await http.send(
+      {
+        method: "POST",
+        url,
+        body: passwordTokenRequest(config, credentials),
+        what: "IAM token request",
+        signal,
+      },
+      {
+        auth: noAuth,
+        failures: IAM_FAILURES,
+        hint: `check auth.username/user_id, auth.password, auth.user_domain_name and the project of ${describeSource(config)} (IAM refused ${who})`,
+      },
+    );
+    const subject = response.headers.get("x-subject-token");
+    let body: z.infer<typeof TokenBody>;
+    try {
+      body = TokenBody.parse(JSON.parse(response.text));
+    } catch {
+      throw new AppError(
+        ErrorCode.CLOUD_AUTH_FAILED,
+        `IAM token response from ${config.authUrl} is not a Keystone v3 token; is auth.auth_url the IAM endpoint?`,
+      );
+    }
+    if (subject === null || subject === "") {
+      throw new AppError(
+        ErrorCode.CLOUD_AUTH_FAILED,
+        `IAM at ${config.authUrl} answered without an X-Subject-Token header; is auth.auth_url the IAM endpoint?`,
+      );
+    }
+    const { token } = body;
+    if (token.project === null || token.project === undefined) {
+      throw new AppError(
+        ErrorCode.CLOUD_AUTH_FAILED,
+        `IAM issued a token without project scope for ${describeSource(config)}; check auth.project_name or auth.project_id`,
+      );
+    }
+    const now = deps.now();
+    const expiresAt = Date.parse(token.expires_at);
+    return {
+      value: new Secret(subject),
+      issuedAt: token.issued_at == null ? now : Date.parse(token.issued_at) || now,
+      expiresAt: Number.isNaN(expiresAt) ? now + 60 * 60_000 : expiresAt,
+      projectId: token.project.id,
+      projectName: token.project.name ?? undefined,
+      domainId: token.user?.domain?.id ?? token.project.domain?.id ?? undefined,
+      catalog: token.catalog ?? undefined,
+    };
+  }
+
+  function current(signal?: AbortSignal): Promise<IamToken> {
+    if (cached !== undefined && deps.now() < cached.expiresAt - renewalMargin(cached)) {
+      return Promise.resolve(cached);
+    }
+    pending ??= fetchToken(cached === undefined, signal)
+      .then((token) => {
+        if (cached !== undefined) {
+          deps.logger.info(
+            { expiresAt: new Date(token.expiresAt).toISOString() },
+            "IAM token renewed",
+          );
+        }
+        cached = token;
+        return token;
+      })
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
+  }
+
+  return {
+    current,
+    authenticator: {
+      method: "password",
+      headers: async (request, headers) => ({
+        ...headers,
+        "x-auth-token": (await current(request.signal)).value.reveal(),
+      }),
+      renew: () => {
+        // Keep the project and catalog: only the token value is stale.
+        if (cached !== undefined) cached = { ...cached, expiresAt: Number.NEGATIVE_INFINITY };
+        return true;
+      },
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import {
+  AppError,
+  CtsTrace,
+  CtsTracePage,
+  ErrorCode,
+  formatQueryString,
+  type Logger,
+  type RawCtsTrace,
+} from "@cts/shared";
+import type { z } from "zod";
+import { CTS_FAILURES, type Authenticator, type OtcHttp } from "./otc-http.js";
+
+/** A time window in epoch ms; both bounds are exclusive, as CTS treats `from` and `to`. */
+export interface TraceWindow {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** A trace as listed: parsed for mapping, raw (exactly as CTS sent it) for the event's data. */
+export interface ListedTrace {
+  readonly trace: CtsTrace;
+  readonly raw: RawCtsTrace;
+}
+
+/** A trace CTS returned that fails validation; it is skipped, not fatal. */
+export interface InvalidTrace {
+  readonly traceId: string | undefined;
+  readonly reason: string;
+}
+
+/** The maximum page size CTS v3 allows. */
+export const CTS_PAGE_LIMIT = 200;
+
+export interface TraceListerDeps {
+  readonly http: OtcHttp;
+  readonly auth: Authenticator;
+  /** `<base>/v3/<project_id>` */
+  readonly endpoint: string;
+  readonly logger: Logger;
+  readonly onInvalidTrace: (invalid: InvalidTrace) => void;
+  readonly pageSize?: number;
+}
+
+/** The trace id (if any) and the first problems, by field; never the offending values. */
+function describeInvalid(raw: RawCtsTrace, issues: readonly z.core.$ZodIssue[]): InvalidTrace {
+  const id = raw["trace_id"];
+  const reason = issues
+    .slice(0, 3)
+    .map((issue) => {
+      const field = issue.path.map(String).join(".");
+      return `${field === "" ? "trace" : field}: ${issue.message}`;
+    })
+    .join("; ");
+  return { traceId: typeof id === "string" ? id.slice(0, 256) : undefined, reason };
+}
+
+function isRecord(value: unknown): value is RawCtsTrace {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Lists every trace of a window, page by page (`GET /v3/{project_id}/traces`, `limit=200`,
+ * `next` = the previous page's `meta_data.marker`), until the marker is null, a page comes back
+ * empty, or a marker repeats (a guard against a service that pages in circles). A generator
+ * holding one page at a time, so memory stays flat however many traces a window has.
+ */
+export async function* listTraces(
+  deps: TraceListerDeps,
+  window: TraceWindow,
+  options: { tracker: string; signal?: AbortSignal | undefined },
+): AsyncGenerator<ListedTrace, void, undefined> {
+  const seenMarkers = new Set<string>();
+  let next: string | undefined;
+  for (let page = 1; ; page++) {
+    const query: [string, string][] = [
+      ["trace_type", "system"],
+      ["tracker_name", options.tracker],
+      ["limit", String(deps.pageSize ?? CTS_PAGE_LIMIT)],
+      ["from", String(window.from)],
+      ["to", String(window.to)],
+    ];
+    if (next !== undefined) query.push(["next", next]);
+    const url = new URL(`${deps.endpoint}/traces`);
+    url.search = formatQueryString(query);
+    const response = await deps.http.send(
+      { method: "GET", url, what: "CTS trace list", signal: options.signal },
+      {
+        auth: deps.auth,
+        failures: CTS_FAILURES,
+        hint: `check CTS_TRACKER ("${options.tracker}") and the project's CTS permissions`,
+      },
+    );
+    let parsed: CtsTracePage;
+    try {
+      parsed = CtsTracePage.parse(JSON.parse(response.text));
+    } catch {
+      throw new AppError(
+        ErrorCode.CTS_API_REJECTED,
+        `CTS trace list page ${page} from ${deps.endpoint} is not a trace page (expected {"traces": [...], "meta_data": {...}})`,
+      );
+    }
+    const traces = parsed.traces ?? [];
+    for (const raw of traces) {
+      const invalid = (reason: InvalidTrace) => {
+        deps.logger.warn(reason, "skipping a trace that is not a valid CTS trace");
+        deps.onInvalidTrace(reason);
+      };
+      if (!isRecord(raw)) {
+        invalid({ traceId: undefined, reason: "not a JSON object" });
+        continue;
+      }
+      const result = CtsTrace.safeParse(raw);
+      if (result.success) yield { trace: result.data, raw };
+      else invalid(describeInvalid(raw, result.error.issues));
+    }
+    const marker = parsed.meta_data?.marker ?? undefined;
+    if (marker === undefined || marker === "" || traces.length === 0) return;
+    if (seenMarkers.has(marker)) {
+      deps.logger.warn({ marker, page }, "CTS repeated a paging marker; stopping this listing");
+      return;
+    }
+    seenMarkers.add(marker);
+    next = marker;
+  }
+}
