@@ -1,0 +1,289 @@
+/**
+ * `pnpm demo [--duration SECONDS]`: the whole pipeline on this machine. A local Neo4j (or
+ * NEO4J_URI), the OTC simulator generating traffic, the sink, and the exporter polling every
+ * minute; live progress; Ctrl-C (or --duration) stops the services and prints a summary.
+ */
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import neo4j, { type Driver } from "neo4j-driver";
+import {
+  neo4jServer,
+  REPO_ROOT,
+  settingsFromEnv,
+  startProcess,
+  waitForHttp,
+  type ManagedProcess,
+} from "@cts/devkit";
+import { startSimulator, type Simulator } from "@cts/otc_simulator";
+
+const USAGE = `usage: pnpm demo [--duration SECONDS] [--rate TRACES_PER_SECOND] [--seed N]
+                 [--simulator-port N] [--sink-port N] [--exporter-port N]
+
+Runs Neo4j (pnpm neo4j start, unless NEO4J_URI and NEO4J_PASSWORD are set), the OTC simulator,
+neo4j_sink and cts_exporter (polling every minute). Ctrl-C stops it; --duration stops it by itself.`;
+
+interface Options {
+  readonly duration: number | undefined;
+  readonly rate: number;
+  readonly seed: number;
+  readonly simulatorPort: number;
+  readonly sinkPort: number;
+  readonly exporterPort: number;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: "string" },
+      rate: { type: "string", default: "3" },
+      seed: { type: "string" },
+      "simulator-port": { type: "string", default: "4545" },
+      "sink-port": { type: "string", default: "8081" },
+      "exporter-port": { type: "string", default: "8082" },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const number = (name: string, text: string | undefined, min: number): number => {
+    const value = Number(text);
+    if (text === undefined || !Number.isFinite(value) || value < min) {
+      throw new Error(`--${name} needs a number >= ${min}, got "${text ?? ""}"`);
+    }
+    return value;
+  };
+  return {
+    duration: values.duration === undefined ? undefined : number("duration", values.duration, 1),
+    rate: number("rate", values.rate, 0),
+    // A new tenant per run by default, so the summary counts this run's actions only.
+    seed: values.seed === undefined ? Date.now() % 1_000_000 : number("seed", values.seed, 0),
+    simulatorPort: number("simulator-port", values["simulator-port"], 1),
+    sinkPort: number("sink-port", values["sink-port"], 1),
+    exporterPort: number("exporter-port", values["exporter-port"], 1),
+  };
+}
+
+async function assertPortFree(port: number, flag: string): Promise<void> {
+  const server = createServer();
+  const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+    server.once("error", resolve);
+    server.listen(port, "127.0.0.1", () => {
+      resolve(undefined);
+    });
+  });
+  if (error === undefined) {
+    await new Promise<void>((resolve) => {
+      server.close(() => {
+        resolve();
+      });
+    });
+    return;
+  }
+  throw new Error(
+    error.code === "EADDRINUSE"
+      ? `port ${port} is already in use; choose another with ${flag}`
+      : `cannot listen on port ${port} (${error.code ?? error.message}); choose another with ${flag}`,
+  );
+}
+
+const say = (line: string) => {
+  console.log(`demo: ${line}`);
+};
+
+/** The service's source run with tsx, so the demo needs no build step. */
+function service(
+  name: string,
+  entry: string,
+  options: { env: Record<string, string>; args?: string[] },
+): ManagedProcess {
+  const { env, args = [] } = options;
+  return startProcess({
+    name,
+    command: process.execPath,
+    args: ["--import", "tsx", "--conditions=@cts/source", entry, ...args],
+    cwd: REPO_ROOT,
+    env: { PATH: process.env["PATH"], HOME: process.env["HOME"], ...env },
+  });
+}
+
+/** Sums the `sent` fields of the exporter's per-cycle summary lines. */
+function deliveredFromLogs(output: string): number {
+  let sent = 0;
+  for (const line of output.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const entry = JSON.parse(line) as { msg?: string; sent?: number };
+      if (entry.msg?.startsWith("cycle ") === true && typeof entry.sent === "number")
+        sent += entry.sent;
+    } catch {
+      // not a log line
+    }
+  }
+  return sent;
+}
+
+function firstQueries(count: number): { name: string; text: string }[] {
+  const dir = join(REPO_ROOT, "queries");
+  const files = readdirSync(dir)
+    .filter((file) => file.endsWith(".cypher"))
+    .sort();
+  return files
+    .slice(0, count)
+    .map((file) => ({ name: file, text: readFileSync(join(dir, file), "utf8").trim() }));
+}
+
+async function countActions(driver: Driver, projectId: string): Promise<number> {
+  const result = await driver.executeQuery(
+    "MATCH (a:Action)-[:IN_PROJECT]->(:Project {id: $projectId}) RETURN count(a) AS actions",
+    { projectId },
+  );
+  return Number(result.records[0]?.get("actions") ?? 0);
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions();
+  await assertPortFree(options.simulatorPort, "--simulator-port");
+  await assertPortFree(options.sinkPort, "--sink-port");
+  await assertPortFree(options.exporterPort, "--exporter-port");
+
+  let uri = process.env["NEO4J_URI"];
+  let password = process.env["NEO4J_PASSWORD"];
+  let browser: string | undefined;
+  const userChosePassword = password !== undefined;
+  if (uri === undefined || password === undefined) {
+    const settings = settingsFromEnv(process.env);
+    say("starting Neo4j (pnpm neo4j start) ...");
+    const started = await neo4jServer.start(settings, say);
+    uri = started.boltUri;
+    password = settings.password;
+    browser = `${started.httpUrl}/browser/`;
+    say(
+      started.alreadyRunning
+        ? `Neo4j already running at ${uri}`
+        : `Neo4j started in ${started.seconds.toFixed(1)}s`,
+    );
+  }
+  const user = process.env["NEO4J_USER"] ?? "neo4j";
+
+  const workDir = join(REPO_ROOT, ".state", `demo-${options.seed}`);
+  mkdirSync(workDir, { recursive: true });
+  const sim: Simulator = await startSimulator({
+    port: options.simulatorPort,
+    seed: options.seed,
+    generator: { rate: options.rate },
+  });
+  const clouds = join(workDir, "clouds.yaml");
+  writeFileSync(clouds, sim.cloudsYaml({ cloud: "demo" }), { mode: 0o600 });
+  say(
+    `OTC simulator on ${sim.url} (project ${sim.projectId}), ${options.rate} traces/s; clouds.yaml in ${clouds}`,
+  );
+
+  const sink = service("neo4j_sink", "neo4j_sink/src/main.ts", {
+    env: {
+      NEO4J_URI: uri,
+      NEO4J_USER: user,
+      NEO4J_PASSWORD: password,
+      PORT: String(options.sinkPort),
+    },
+  });
+  const children: ManagedProcess[] = [sink];
+  const driver = neo4j.driver(uri, neo4j.auth.basic(user, password));
+  const run = { stopping: false };
+  const shutdown = async () => {
+    if (run.stopping) return;
+    run.stopping = true;
+    for (const child of [...children].reverse()) await child.stop("SIGTERM");
+    await sim.close();
+    await driver.close();
+  };
+  process.once("SIGINT", () => void shutdown().then(() => process.exit(130)));
+  process.once("SIGTERM", () => void shutdown().then(() => process.exit(143)));
+
+  try {
+    await waitForHttp(`http://127.0.0.1:${options.sinkPort}/readyz`, {
+      process: sink,
+      timeoutMs: 90_000,
+    });
+    say(`neo4j_sink ready on http://127.0.0.1:${options.sinkPort}/`);
+    const exporterEnv = {
+      OS_CLIENT_CONFIG_FILE: clouds,
+      OS_CLOUD: "demo",
+      K_SINK: `http://127.0.0.1:${options.sinkPort}/`,
+      CTS_FROM: "1",
+      CTS_STATE_FILE: join(workDir, "exporter-state.json"),
+      PORT: String(options.exporterPort),
+    };
+    const exporter = service("cts_exporter", "cts_exporter/src/main.ts", { env: exporterEnv });
+    children.push(exporter);
+    await waitForHttp(`http://127.0.0.1:${options.exporterPort}/healthz`, {
+      process: exporter,
+      timeoutMs: 60_000,
+    });
+    say("cts_exporter polling the simulator every minute");
+    console.log("");
+    console.log(`  Neo4j Browser: ${browser ?? "(your server's Browser)"}   connect URL: ${uri}`);
+    console.log(
+      `  user: ${user}   password: ${userChosePassword ? "(your NEO4J_PASSWORD)" : password}`,
+    );
+    console.log("  Try these queries from queries/ (paste them into the Browser):");
+    for (const query of firstQueries(3)) {
+      console.log(`\n  // ${query.name}\n${query.text.replace(/^/gm, "  ")}`);
+    }
+    console.log("");
+
+    const started = Date.now();
+    const end =
+      options.duration === undefined ? Number.POSITIVE_INFINITY : started + options.duration * 1000;
+    while (!run.stopping && Date.now() < end) {
+      await sleep(Math.min(10_000, Math.max(0, end - Date.now())));
+      const actions = await countActions(driver, sim.projectId).catch(() => Number.NaN);
+      const seconds = Math.round((Date.now() - started) / 1000);
+      say(
+        `${seconds}s: traces generated ${sim.stats().tracesStored}, events delivered ${deliveredFromLogs(exporter.output())}, actions in the graph ${actions}`,
+      );
+    }
+    if (run.stopping) return 130;
+
+    say("duration reached: stopping the exporter, then one last cycle to catch up");
+    await exporter.stop("SIGTERM");
+    const finalRun = service("cts_exporter --once", "cts_exporter/src/main.ts", {
+      env: exporterEnv,
+      args: ["--once"],
+    });
+    await finalRun.exited();
+    const delivered = deliveredFromLogs(exporter.output()) + deliveredFromLogs(finalRun.output());
+    const actions = await countActions(driver, sim.projectId);
+    const generated = sim.stats().tracesStored;
+    console.log("");
+    say("summary");
+    console.log(
+      `  traces generated by the simulator: ${generated} (late-recorded ones appear in later polls)`,
+    );
+    console.log(`  events delivered by the exporter:  ${delivered}`);
+    console.log(
+      `  actions in Neo4j for this tenant:  ${actions}  ${actions === delivered ? "(= delivered)" : "(differs from delivered!)"}`,
+    );
+    if (browser !== undefined) {
+      console.log(`  Neo4j keeps running: ${browser} (stop it with \`pnpm neo4j stop\`)`);
+    }
+    return actions === delivered ? 0 : 1;
+  } finally {
+    await shutdown();
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(`demo: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  },
+);
