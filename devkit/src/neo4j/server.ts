@@ -4,6 +4,7 @@ import {
   mkdirSync,
   openSync,
   closeSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -105,13 +106,29 @@ export function ensureJars(s: Neo4jServerSettings, progress: Progress): void {
   progress("jars cached");
 }
 
+/**
+ * The server's pid: from the pid file, or, when that is missing or stale (a killed start script
+ * can leave a server without one), from the process table by its --home-dir argument.
+ */
 function readPid(s: Neo4jServerSettings): number | undefined {
   try {
     const pid = Number(readFileSync(pidFile(s), "utf8").trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    if (Number.isInteger(pid) && pid > 0 && isNeo4jProcess(pid)) return pid;
   } catch {
-    return undefined;
+    // no pid file: look for the process below
   }
+  const marker = `--home-dir=${s.homeDir}\0`;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (cmdline.includes("org.neo4j.server.CommunityEntryPoint") && cmdline.includes(marker))
+        return Number(entry);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return undefined;
 }
 
 /** True when `pid` is alive and is a Neo4j server (pid files outlive reboots; pids get reused). */
