@@ -27,7 +27,7 @@ export interface SimulatorStats {
   readonly tokensIssued: number;
   /** Trace objects served over all pages (a trace served twice counts twice). */
   readonly tracesServed: number;
-  /** Traces stored, visible or not yet. */
+  /** Traces stored (generated up to now, given, preloaded), visible or not yet. */
   readonly tracesStored: number;
 }
 
@@ -256,13 +256,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     expireTokens: () => {
       tokens.expireAll();
     },
-    stats: () => ({
-      requests: { ...requests },
-      faultsInjected: faults.injected,
-      tokensIssued: tokens.issued,
-      tracesServed,
-      tracesStored: store.size,
-    }),
+    stats: () => {
+      traffic.catchUp(clock.now());
+      return {
+        requests: { ...requests },
+        faultsInjected: faults.injected,
+        tokensIssued: tokens.issued,
+        tracesServed,
+        tracesStored: store.size,
+      };
+    },
     cloudsYaml: (yamlOptions) =>
       cloudsYaml(identity, {
         authUrl: `${url}/v3`,

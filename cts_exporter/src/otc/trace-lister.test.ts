@@ -1,0 +1,149 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { createLogger } from "@cts/shared";
+import { createOtcHttp, type Authenticator } from "./otc-http.js";
+import { listTraces, type InvalidTrace } from "./trace-lister.js";
+
+/**
+ * Misbehaving services the simulator does not play: a fetch that answers from a script and
+ * records every URL it was asked for.
+ */
+function scriptedFetch(answers: (url: URL, call: number) => Response) {
+  const urls: URL[] = [];
+  const fetchImpl: typeof fetch = (input) => {
+    const url = new URL(input instanceof Request ? input.url : input);
+    urls.push(url);
+    return Promise.resolve(answers(url, urls.length));
+  };
+  return { fetch: fetchImpl, urls };
+}
+
+const page = (ids: string[], marker: string | null) =>
+  Response.json({
+    traces: ids.map((id) => ({ trace_id: id, time: 1_700_000_000_000 })),
+    meta_data: { count: ids.length, marker },
+  });
+
+const logger = createLogger({ name: "lister-test", level: "silent" });
+
+function lister(
+  fetchImpl: typeof fetch,
+  auth: Authenticator = noAuth,
+  onInvalidTrace: (invalid: InvalidTrace) => void = () => undefined,
+) {
+  const http = createOtcHttp({
+    logger,
+    requestTimeoutMs: 1000,
+    now: Date.now,
+    fetch: fetchImpl,
+    retry: { baseDelayMs: 1, maxDelayMs: 2 },
+  });
+  return (window = { from: 1, to: 2 }) =>
+    listTraces(
+      { http, auth, endpoint: "https://cts.example/v3/p1", logger, onInvalidTrace },
+      window,
+      { tracker: "system" },
+    );
+}
+
+const noAuth: Authenticator = {
+  method: "none",
+  headers: (_request, headers) => Promise.resolve({ ...headers }),
+  renew: () => false,
+};
+
+async function collect(
+  iterable: AsyncIterable<{ trace: { trace_id: string } }>,
+): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const { trace } of iterable) ids.push(trace.trace_id);
+  return ids;
+}
+
+describe("trace listing guards", () => {
+  test("sends trace_type, tracker, limit 200, the window and then next = the marker", async () => {
+    const script = scriptedFetch((_url, call) =>
+      call === 1 ? page(["a", "b"], "b") : page(["c"], null),
+    );
+    assert.deepEqual(
+      await collect(lister(script.fetch)({ from: 1711418400000, to: 1711422000000 })),
+      ["a", "b", "c"],
+    );
+    assert.equal(
+      script.urls[0]?.toString(),
+      "https://cts.example/v3/p1/traces?trace_type=system&tracker_name=system&limit=200&from=1711418400000&to=1711422000000",
+    );
+    assert.equal(script.urls[1]?.searchParams.get("next"), "b");
+  });
+
+  test("a repeated marker ends the listing instead of paging in circles", async () => {
+    const script = scriptedFetch((_url, call) => page([`t${call}`], call % 2 === 0 ? "m2" : "m1"));
+    assert.deepEqual(await collect(lister(script.fetch)()), ["t1", "t2", "t3"]);
+    assert.equal(script.urls.length, 3);
+  });
+
+  test("an empty page ends the listing even with a marker", async () => {
+    const script = scriptedFetch(() => page([], "still-more?"));
+    assert.deepEqual(await collect(lister(script.fetch)()), []);
+    assert.equal(script.urls.length, 1);
+  });
+
+  test("a page that is not a trace page is CTS_API_REJECTED; a non-object trace is skipped", async () => {
+    const broken = scriptedFetch(() => Response.json({ traces: "nope" }));
+    await assert.rejects(collect(lister(broken.fetch)()), {
+      code: "CTS_API_REJECTED",
+      message: /page 1 .* is not a trace page/,
+    });
+    const invalid: InvalidTrace[] = [];
+    const odd = scriptedFetch(() =>
+      Response.json({ traces: ["text", { trace_id: "ok", time: 1 }], meta_data: { marker: null } }),
+    );
+    assert.deepEqual(
+      await collect(
+        lister(odd.fetch, noAuth, (item) => {
+          invalid.push(item);
+        })(),
+      ),
+      ["ok"],
+    );
+    assert.deepEqual(invalid, [{ traceId: undefined, reason: "not a JSON object" }]);
+  });
+
+  test("a 401 is renewed once; a second 401 is CLOUD_AUTH_FAILED, not retried", async () => {
+    let renewals = 0;
+    const renewing: Authenticator = { ...noAuth, method: "password", renew: () => ++renewals > 0 };
+    const always401 = scriptedFetch(() =>
+      Response.json(
+        { error_code: "APIG.0307", error_msg: "The token must be updated." },
+        { status: 401 },
+      ),
+    );
+    await assert.rejects(collect(lister(always401.fetch, renewing)()), {
+      code: "CLOUD_AUTH_FAILED",
+      message: /401 APIG.0307: The token must be updated./,
+    });
+    assert.equal(renewals, 1);
+    assert.equal(always401.urls.length, 2);
+  });
+
+  test("403 fails at once with CTS's code and message; 500 is retried until attempts run out", async () => {
+    const forbidden = scriptedFetch(() =>
+      Response.json(
+        { error_code: "CTS.0013", error_msg: "No permission, Please check roles." },
+        { status: 403 },
+      ),
+    );
+    await assert.rejects(collect(lister(forbidden.fetch)()), {
+      code: "CTS_API_REJECTED",
+      message: /403 CTS.0013: No permission, Please check roles./,
+    });
+    assert.equal(forbidden.urls.length, 1);
+    const failing = scriptedFetch(() => new Response("upstream broke", { status: 502 }));
+    await assert.rejects(collect(lister(failing.fetch)()), {
+      code: "CTS_API_UNAVAILABLE",
+      retryable: true,
+      message: /502 upstream broke/,
+    });
+    assert.equal(failing.urls.length, 6, "the default six attempts");
+  });
+});
