@@ -8,6 +8,8 @@ export {
 export type { Neo4jServerSettings } from "./neo4j/settings.js";
 export { freshNeo4j, resetDatabase, testNeo4jSettings } from "./testing/neo4j.js";
 export type { TestNeo4j } from "./testing/neo4j.js";
+export { startThrowawayNeo4j } from "./testing/throwaway-neo4j.js";
+export type { ThrowawayNeo4j, ThrowawayNeo4jOptions } from "./testing/throwaway-neo4j.js";
 export {
   freePort,
   leakedSecrets,

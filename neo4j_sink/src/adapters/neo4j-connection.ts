@@ -1,4 +1,4 @@
-import neo4j, { type Driver } from "neo4j-driver";
+import neo4j, { Neo4jError, type Driver } from "neo4j-driver";
 import { AppError, ErrorCode } from "@cts/shared";
 
 export interface Neo4jConnectionConfig {
@@ -16,8 +16,9 @@ export function createDriver(config: Neo4jConnectionConfig): Driver {
     connectionAcquisitionTimeout: 10_000,
     connectionTimeout: 5_000,
     maxTransactionRetryTime: 5_000,
-    // Stale pooled connections after a Neo4j restart are pinged instead of failing a batch.
-    connectionLivenessCheckTimeout: 30_000,
+    // Pooled connections idle for longer are pinged first, so the first write or probe after a
+    // Neo4j restart does not fail on a dead socket.
+    connectionLivenessCheckTimeout: 2_000,
     logging: { level: "error", logger: () => undefined },
   });
 }
@@ -39,7 +40,17 @@ export function describeNeo4jError(error: unknown, config: Neo4jConnectionConfig
       { cause: error },
     );
   }
-  if (neo4j.isRetryableError(error) || code === "ServiceUnavailable" || code === "SessionExpired") {
+  if (code === "Neo.ClientError.Database.DatabaseNotFound") {
+    return new AppError(
+      ErrorCode.CONFIG_INVALID,
+      `Neo4j at ${config.uri} has no database "${config.database ?? "(default)"}"; check NEO4J_DATABASE`,
+      { cause: error },
+    );
+  }
+  // Codes without the "Neo." prefix come from the driver itself (no connection, pool exhausted,
+  // a broken socket): the server was not reached, so trying again later can work.
+  const driverSide = error instanceof Neo4jError && !code.startsWith("Neo.");
+  if (neo4j.isRetryableError(error) || driverSide) {
     return new AppError(
       ErrorCode.NEO4J_UNAVAILABLE,
       `Neo4j at ${config.uri} is unavailable (${code || "no answer"}); check NEO4J_URI and that the server runs`,

@@ -1,0 +1,66 @@
+import neo4j, { type Driver, type Session } from "neo4j-driver";
+import { SCHEMA_STATEMENTS, writeStatements, type Statement } from "../core/cypher.js";
+import type { WriteBatch } from "../core/write-batch.js";
+import { describeNeo4jError, type Neo4jConnectionConfig } from "./neo4j-connection.js";
+
+/** The sink's port to Neo4j: schema, batch writes and a liveness probe. */
+export interface GraphStore {
+  /** Creates constraints and indexes (idempotent) and waits until the indexes are online. */
+  ensureSchema(): Promise<void>;
+  /** Writes one batch in one transaction; resolves once it committed. */
+  write(batch: WriteBatch): Promise<void>;
+  /** Resolves when Neo4j answers a query; rejects with an AppError otherwise. */
+  ping(): Promise<void>;
+}
+
+const TX_TIMEOUT_MS = 30_000;
+const INDEX_WAIT_SECONDS = 120;
+
+/**
+ * Runs `statements` in one write transaction. They are sent back to back without waiting for
+ * each other (Bolt pipelines them on one connection) and run in order on the server. The
+ * driver retries the function on transient errors; the statements are idempotent MERGEs, so a
+ * retry after a commit whose reply got lost changes nothing.
+ */
+export async function runInOneTransaction(
+  session: Session,
+  statements: readonly Statement[],
+): Promise<void> {
+  await session.executeWrite(
+    async (tx) => {
+      await Promise.all(statements.map((s) => tx.run(s.text, s.parameters)));
+    },
+    { timeout: TX_TIMEOUT_MS, metadata: { app: "neo4j_sink" } },
+  );
+}
+
+/** The Neo4j adapter of the sink. All errors come out as AppErrors (describeNeo4jError). */
+export function createGraphStore(driver: Driver, config: Neo4jConnectionConfig): GraphStore {
+  const sessionConfig = {
+    defaultAccessMode: neo4j.session.WRITE,
+    ...(config.database === undefined ? {} : { database: config.database }),
+  };
+  const withSession = async (work: (session: Session) => Promise<void>) => {
+    const session = driver.session(sessionConfig);
+    try {
+      await work(session);
+    } catch (error) {
+      throw describeNeo4jError(error, config);
+    } finally {
+      await session.close();
+    }
+  };
+  return {
+    ensureSchema: () =>
+      withSession(async (session) => {
+        for (const text of SCHEMA_STATEMENTS) await session.run(text);
+        await session.run(`CALL db.awaitIndexes(${INDEX_WAIT_SECONDS})`);
+      }),
+    write: (batch) =>
+      withSession((session) => runInOneTransaction(session, writeStatements(batch))),
+    ping: () =>
+      withSession(async (session) => {
+        await session.run("RETURN 1");
+      }),
+  };
+}

@@ -1,0 +1,143 @@
+import express, { type Express, type NextFunction, type Request, type Response } from "express";
+import type { Registry } from "prom-client";
+import { ErrorCode, toAppError, type AppError, type Logger } from "@cts/shared";
+import { detectContentMode, parseCloudEvents } from "../core/cloudevent-parser.js";
+import { eventToGraphRow } from "../core/graph-rows.js";
+import type { RejectReason, SinkMetrics } from "../core/ports.js";
+import type { BatchWriter } from "./batch-writer.js";
+import { readBody } from "./body-reader.js";
+
+/** What the HTTP app needs; `startSink` wires the real ones, tests may wire their own. */
+export interface AppDeps {
+  readonly writer: Pick<BatchWriter, "submit" | "isReady">;
+  readonly logger: Logger;
+  readonly metrics: SinkMetrics;
+  readonly registry: Registry;
+  readonly maxBodyBytes: number;
+  readonly maxTextChars: number;
+  readonly retryAfterSeconds: number;
+}
+
+/** The status table of contract section 4: the only place an error becomes a status. */
+function statusOf(error: AppError): { status: number; reason: RejectReason } {
+  switch (error.code) {
+    case ErrorCode.CE_INVALID:
+      return { status: 400, reason: "invalid_event" };
+    case ErrorCode.CE_DATA_INVALID:
+      return { status: 400, reason: "invalid_data" };
+    case ErrorCode.PAYLOAD_TOO_LARGE:
+      return { status: 413, reason: "too_large" };
+    case ErrorCode.UNSUPPORTED_MEDIA_TYPE:
+      return { status: 415, reason: "unsupported_media_type" };
+    case ErrorCode.NEO4J_UNAVAILABLE:
+    case ErrorCode.NEO4J_AUTH_FAILED:
+      return { status: 503, reason: "unavailable" };
+    default:
+      return { status: 500, reason: "internal" };
+  }
+}
+
+function sendError(response: Response, error: AppError, deps: AppDeps): number {
+  const { status } = statusOf(error);
+  if (status === 503) response.set("Retry-After", String(deps.retryAfterSeconds));
+  // An unexpected error's message may say anything; the client gets the code only.
+  const reason = status === 500 ? "internal error; the sink logged the details" : error.message;
+  response.status(status).json({ error: error.code, reason, ...error.details });
+  return status;
+}
+
+/**
+ * The sink's express app (no listen): `POST /` takes CloudEvents in binary, structured and
+ * batch mode and answers 202 only after their transaction committed; `/healthz`, `/readyz`
+ * and `/metrics` serve operations.
+ */
+export function createApp(deps: AppDeps): Express {
+  const { logger, metrics } = deps;
+  const app = express();
+  app.disable("x-powered-by");
+  app.disable("etag");
+
+  app.post("/", async (request: Request, response: Response) => {
+    let events = 0;
+    let ids: string[] = [];
+    try {
+      const headers = request.headersDistinct;
+      const mode = detectContentMode(headers);
+      const body = await readBody(request, deps.maxBodyBytes);
+      const parsed = parseCloudEvents(mode, headers, body);
+      events = parsed.length;
+      ids = parsed.map((event) => event.id);
+      metrics.received(mode, events);
+      const rows = parsed.map((event) =>
+        eventToGraphRow(event, { maxTextChars: deps.maxTextChars }),
+      );
+      await deps.writer.submit(rows);
+      logger.debug({ eventIds: ids, mode }, "events stored");
+      response.status(202).end();
+    } catch (error) {
+      const appError = toAppError(error);
+      const { reason, status } = statusOf(appError);
+      metrics.rejected(reason, Math.max(events, 1));
+      sendError(response, appError, deps);
+      const fields = {
+        status,
+        code: appError.code,
+        reason: appError.message,
+        eventIds: ids.slice(0, 20),
+        ...appError.details,
+      };
+      if (status === 500) logger.error({ ...fields, err: appError.cause }, "request failed");
+      else if (status === 503) logger.debug(fields, "request refused; Neo4j unavailable");
+      else logger.warn(fields, "request rejected");
+    }
+  });
+
+  app.options("/", (_request, response) => {
+    response.set("Allow", "POST, OPTIONS").status(200).end();
+  });
+  app.all("/", (_request, response) => {
+    response
+      .set("Allow", "POST, OPTIONS")
+      .status(405)
+      .json({ error: "METHOD_NOT_ALLOWED", reason: "send CloudEvents with POST /" });
+  });
+
+  app.get("/healthz", (_request, response) => {
+    response.json({ status: "ok" });
+  });
+
+  app.get("/readyz", async (_request, response) => {
+    if (await deps.writer.isReady()) {
+      response.json({ status: "ready" });
+      return;
+    }
+    response
+      .set("Retry-After", String(deps.retryAfterSeconds))
+      .status(503)
+      .json({ status: "unavailable", reason: "Neo4j is not reachable or its schema is not ready" });
+  });
+
+  app.get("/metrics", async (_request, response) => {
+    response.set("Content-Type", deps.registry.contentType).send(await deps.registry.metrics());
+  });
+
+  app.use((_request: Request, response: Response) => {
+    response.status(404).json({ error: "NOT_FOUND", reason: "no such path; events go to POST /" });
+  });
+
+  // eslint-disable-next-line max-params -- express knows an error handler by its four parameters
+  app.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {
+    if (response.headersSent) return;
+    // express and its helpers mark client faults (a malformed path, say) with a 4xx status.
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === "number" && status >= 400 && status < 500) {
+      response.status(status).json({ error: "BAD_REQUEST", reason: "malformed request" });
+      return;
+    }
+    const appError = toAppError(error);
+    logger.error({ code: appError.code, err: error }, "unhandled error");
+    sendError(response, appError, deps);
+  });
+
+  return app;
+}

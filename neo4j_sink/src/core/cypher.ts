@@ -1,0 +1,118 @@
+import type { WriteBatch } from "./write-batch.js";
+
+/** A Cypher statement and its parameters, ready for `tx.run(text, parameters)`. */
+export interface Statement {
+  readonly text: string;
+  readonly parameters: Readonly<Record<string, unknown>>;
+}
+
+/** The graph's labels and their unique keys (contract section 5). */
+export const NODE_KEYS = {
+  Action: "id",
+  User: "id",
+  Domain: "id",
+  Resource: "key",
+  Project: "id",
+  Region: "id",
+  IpAddress: "address",
+} as const;
+
+/** Secondary indexes: rating and time for the analyst queries, names for finding things. */
+export const PROPERTY_INDEXES = [
+  { name: "action_rating", label: "Action", property: "rating" },
+  { name: "action_time", label: "Action", property: "time" },
+  { name: "resource_id", label: "Resource", property: "id" },
+  { name: "resource_name", label: "Resource", property: "name" },
+  { name: "user_name", label: "User", property: "name" },
+] as const;
+
+/**
+ * Idempotent schema: one uniqueness constraint per label key (which also gives MERGE its index
+ * seek) and the secondary indexes. Each statement runs in its own transaction; schema and data
+ * writes do not mix.
+ */
+export const SCHEMA_STATEMENTS: readonly string[] = [
+  ...Object.entries(NODE_KEYS).map(
+    ([label, key]) =>
+      `CREATE CONSTRAINT ${label.toLowerCase()}_${key} IF NOT EXISTS ` +
+      `FOR (n:${label}) REQUIRE n.${key} IS UNIQUE`,
+  ),
+  ...PROPERTY_INDEXES.map(
+    (index) =>
+      `CREATE INDEX ${index.name} IF NOT EXISTS FOR (n:${index.label}) ON (n.${index.property})`,
+  ),
+];
+
+/** Properties of Action set on every write (MERGE is on `id` only). */
+const ACTION_PROPERTIES = [
+  "name",
+  "traceType",
+  "rating",
+  "code",
+  "service",
+  "resourceType",
+  "sourceIp",
+  "apiVersion",
+  "requestId",
+  "message",
+  "request",
+  "response",
+  "truncated",
+  "eventType",
+  "eventSource",
+] as const;
+
+/**
+ * The write statements, run in this order inside one transaction: shared nodes first, actions
+ * last, so the action statement only MATCHes its neighbours by key (an index seek each) and
+ * MERGEs relationships from the new, low-degree Action node. Every statement is one UNWIND over
+ * a list parameter, so its text, and with it the cached plan, never changes.
+ */
+export const WRITE_QUERIES = {
+  places: `UNWIND $rows AS row
+MERGE (p:Project {id: row.projectId})
+MERGE (r:Region {id: row.regionId})
+MERGE (p)-[:LOCATED_AT]->(r)`,
+  domains: `UNWIND $rows AS row
+MERGE (d:Domain {id: row.id})
+SET d.name = coalesce(row.name, d.name)`,
+  users: `UNWIND $rows AS row
+MERGE (u:User {id: row.id})
+SET u.name = coalesce(row.name, u.name)
+WITH u, row
+OPTIONAL MATCH (d:Domain {id: row.domainId})
+FOREACH (domain IN CASE WHEN d IS NULL THEN [] ELSE [d] END | MERGE (u)-[:BELONGS_TO]->(domain))`,
+  resources: `UNWIND $rows AS row
+MERGE (r:Resource {key: row.key})
+SET r.id = coalesce(row.id, r.id), r.name = coalesce(row.name, r.name),
+    r.type = coalesce(row.type, r.type), r.service = coalesce(row.service, r.service)
+WITH r, row
+MATCH (p:Project {id: row.projectId})
+MERGE (r)-[:MEMBER_OF]->(p)`,
+  ips: `UNWIND $rows AS address
+MERGE (:IpAddress {address: address})`,
+  actions: `UNWIND $rows AS row
+MERGE (a:Action {id: row.id})
+SET ${ACTION_PROPERTIES.map((name) => `a.${name} = row.${name}`).join(", ")},
+    a.time = datetime(row.time), a.recordTime = datetime(row.recordTime)
+WITH a, row
+MATCH (p:Project {id: row.projectId})
+MERGE (a)-[:IN_PROJECT]->(p)
+WITH a, row
+OPTIONAL MATCH (u:User {id: row.userId})
+FOREACH (user IN CASE WHEN u IS NULL THEN [] ELSE [u] END | MERGE (a)-[:PERFORMED_BY]->(user))
+WITH a, row
+OPTIONAL MATCH (r:Resource {key: row.resourceKey})
+FOREACH (resource IN CASE WHEN r IS NULL THEN [] ELSE [r] END | MERGE (a)-[:APPLIED_ON]->(resource))
+WITH a, row
+OPTIONAL MATCH (i:IpAddress {address: row.sourceIp})
+FOREACH (ip IN CASE WHEN i IS NULL THEN [] ELSE [i] END | MERGE (a)-[:FROM_IP]->(ip))`,
+} as const;
+
+/** The statements that write `batch`, in order; lists that are empty are left out. */
+export function writeStatements(batch: WriteBatch): Statement[] {
+  const order = ["places", "domains", "users", "resources", "ips", "actions"] as const;
+  return order
+    .filter((name) => batch[name].length > 0)
+    .map((name) => ({ text: WRITE_QUERIES[name], parameters: { rows: batch[name] } }));
+}

@@ -1,0 +1,142 @@
+import type { GraphRow } from "./graph-rows.js";
+
+/** The parameters of one batch write: each node once, sorted by key (see buildWriteBatch). */
+export interface WriteBatch {
+  readonly places: readonly { readonly projectId: string; readonly regionId: string }[];
+  readonly domains: readonly { readonly id: string; readonly name: string | null }[];
+  readonly users: readonly {
+    readonly id: string;
+    readonly name: string | null;
+    readonly domainId: string | null;
+  }[];
+  readonly resources: readonly {
+    readonly key: string;
+    readonly id: string | null;
+    readonly name: string | null;
+    readonly type: string | null;
+    readonly service: string | null;
+    readonly projectId: string;
+  }[];
+  readonly ips: readonly string[];
+  readonly actions: readonly ActionParams[];
+}
+
+/** An Action's properties plus the keys of the nodes it links to. */
+export type ActionParams = Pick<
+  GraphRow,
+  | "id"
+  | "name"
+  | "traceType"
+  | "rating"
+  | "code"
+  | "time"
+  | "recordTime"
+  | "service"
+  | "resourceType"
+  | "sourceIp"
+  | "apiVersion"
+  | "requestId"
+  | "message"
+  | "request"
+  | "response"
+  | "truncated"
+  | "eventType"
+  | "eventSource"
+  | "userId"
+  | "resourceKey"
+  | "projectId"
+>;
+
+function byKey<T>(key: (item: T) => string): (a: T, b: T) => number {
+  return (a, b) => {
+    const left = key(a);
+    const right = key(b);
+    return left < right ? -1 : left > right ? 1 : 0;
+  };
+}
+
+/** Keeps the first non-null value per field, so a sparse duplicate never erases a name. */
+function mergeInto<T extends object>(map: Map<string, T>, key: string, value: T): void {
+  const seen = map.get(key);
+  if (seen === undefined) {
+    map.set(key, value);
+    return;
+  }
+  const merged = { ...seen } as Record<string, unknown>;
+  for (const [name, field] of Object.entries(value)) merged[name] ??= field;
+  map.set(key, merged as T);
+}
+
+function actionParams(row: GraphRow): ActionParams {
+  return {
+    id: row.id,
+    name: row.name,
+    traceType: row.traceType,
+    rating: row.rating,
+    code: row.code,
+    time: row.time,
+    recordTime: row.recordTime,
+    service: row.service,
+    resourceType: row.resourceType,
+    sourceIp: row.sourceIp,
+    apiVersion: row.apiVersion,
+    requestId: row.requestId,
+    message: row.message,
+    request: row.request,
+    response: row.response,
+    truncated: row.truncated,
+    eventType: row.eventType,
+    eventSource: row.eventSource,
+    userId: row.userId,
+    resourceKey: row.resourceKey,
+    projectId: row.projectId,
+  };
+}
+
+/**
+ * Groups the rows of one transaction: actions deduplicated by id (a redelivered event inside the
+ * same batch must not be written twice), every shared node (project, region, user, domain,
+ * resource, IP) once, and each list sorted by key so concurrent writers, should there ever be
+ * several sinks, lock nodes in the same order instead of deadlocking.
+ */
+export function buildWriteBatch(rows: readonly GraphRow[]): WriteBatch {
+  const actions = new Map<string, ActionParams>();
+  const places = new Map<string, WriteBatch["places"][number]>();
+  const domains = new Map<string, WriteBatch["domains"][number]>();
+  const users = new Map<string, WriteBatch["users"][number]>();
+  const resources = new Map<string, WriteBatch["resources"][number]>();
+  const ips = new Set<string>();
+  for (const row of rows) {
+    if (actions.has(row.id)) continue;
+    actions.set(row.id, actionParams(row));
+    places.set(`${row.projectId}\u0000${row.regionId}`, {
+      projectId: row.projectId,
+      regionId: row.regionId,
+    });
+    if (row.userId !== null) {
+      mergeInto(users, row.userId, { id: row.userId, name: row.userName, domainId: row.domainId });
+      if (row.domainId !== null) {
+        mergeInto(domains, row.domainId, { id: row.domainId, name: row.domainName });
+      }
+    }
+    if (row.resourceKey !== null) {
+      mergeInto(resources, `${row.resourceKey}\u0000${row.projectId}`, {
+        key: row.resourceKey,
+        id: row.resourceId,
+        name: row.resourceName,
+        type: row.resourceType,
+        service: row.service,
+        projectId: row.projectId,
+      });
+    }
+    if (row.sourceIp !== null) ips.add(row.sourceIp);
+  }
+  return {
+    places: [...places.values()].sort(byKey((p) => `${p.projectId}\u0000${p.regionId}`)),
+    domains: [...domains.values()].sort(byKey((d) => d.id)),
+    users: [...users.values()].sort(byKey((u) => u.id)),
+    resources: [...resources.values()].sort(byKey((r) => `${r.key}\u0000${r.projectId}`)),
+    ips: [...ips].sort(),
+    actions: [...actions.values()].sort(byKey((a) => a.id)),
+  };
+}

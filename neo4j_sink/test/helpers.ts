@@ -1,0 +1,138 @@
+import { Agent, request } from "node:http";
+import type { Driver } from "neo4j-driver";
+import { createLogger, CtsTrace, traceToCloudEvent, type HttpMessage } from "@cts/shared";
+import type { TestNeo4j } from "@cts/devkit";
+import { startSink, type RunningSink, type StartSinkConfig } from "../src/index.js";
+
+export const PROJECT_ID = "0391e4486e864c26be5654c522f440f2";
+
+export const origin = {
+  source: `https://cts.eu-de.otc.t-systems.com/v3/${PROJECT_ID}`,
+  region: "eu-de",
+  projectId: PROJECT_ID,
+  domainId: "dom-1",
+};
+
+/** A realistic CTS v3 trace; `overrides` replace fields (null removes nothing, it sets null). */
+export function rawTrace(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    trace_id: "e001ccb9-bc09-11e6-b00b-4b2a61338db6",
+    trace_name: "deleteServer",
+    trace_rating: "normal",
+    trace_type: "ApiCall",
+    request: { servers: [{ id: "srv-1" }] },
+    response: '{"job_id":"j1"}',
+    code: 200,
+    api_version: "v2.1",
+    message: null,
+    record_time: 1700000060000,
+    time: 1700000000123,
+    user: { id: "u1", name: "alice", domain: { id: "dom-1", name: "OTC-EU-DE-00000000001" } },
+    service_type: "ECS",
+    resource_type: "ecs",
+    resource_name: "web-01",
+    resource_id: "srv-1",
+    source_ip: "192.0.2.10",
+    request_id: "req-1",
+    ...overrides,
+  };
+}
+
+/** The CloudEvent the exporter sends for `raw` (shared contract mapping). */
+export function eventFor(raw: Record<string, unknown>, from = origin) {
+  return traceToCloudEvent(CtsTrace.parse(raw), raw, { origin: from });
+}
+
+/** A sink on a free loopback port against the test server, with a silent logger. */
+export function startTestSink(
+  neo: Pick<TestNeo4j, "uri" | "user" | "password">,
+  overrides: Partial<StartSinkConfig> = {},
+): Promise<RunningSink> {
+  return startSink(
+    {
+      neo4j: { uri: neo.uri, user: neo.user, password: neo.password },
+      port: 0,
+      host: "127.0.0.1",
+      startupTimeoutMs: 5_000,
+      ...overrides,
+    },
+    { logger: createLogger({ name: "neo4j_sink-test", level: "silent" }) },
+  );
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: string;
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+/**
+ * POSTs with node:http (not fetch): header values go out byte for byte as given, arrays become
+ * repeated headers, so tests can send what a strict client would refuse to.
+ */
+export function post(
+  url: string,
+  message: {
+    readonly headers: Readonly<Record<string, string | readonly string[]>>;
+    readonly body: string | Buffer;
+  },
+  options: { agent?: Agent } = {},
+): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: "POST",
+        agent: options.agent ?? agent,
+        headers: message.headers as Record<string, string | string[]>,
+        timeout: 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => {
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString("utf8"),
+          });
+        });
+        res.on("error", reject);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("request timed out")));
+    req.on("error", reject);
+    req.end(message.body);
+  });
+}
+
+/** POSTs an HttpMessage built by the shared binding helpers. */
+export const send = (url: string, message: HttpMessage) => post(url, message);
+
+/** A single number from a Cypher query returning one row with column `n`. */
+export async function count(
+  driver: Driver,
+  cypher: string,
+  parameters: Record<string, unknown> = {},
+): Promise<number> {
+  const result = await driver.executeQuery(cypher, parameters);
+  const value: unknown = result.records[0]?.get("n");
+  return typeof value === "number" ? value : Number(value);
+}
+
+/** Counts of every label and relationship type, to compare before and after a write. */
+export async function graphCounts(driver: Driver): Promise<Record<string, number>> {
+  const nodes = await driver.executeQuery(
+    "MATCH (n) UNWIND labels(n) AS label RETURN label, count(*) AS n ORDER BY label",
+  );
+  const rels = await driver.executeQuery(
+    "MATCH ()-[r]->() RETURN type(r) AS label, count(*) AS n ORDER BY label",
+  );
+  const out: Record<string, number> = {};
+  for (const record of [...nodes.records, ...rels.records]) {
+    out[record.get("label") as string] = Number(record.get("n"));
+  }
+  return out;
+}

@@ -1,0 +1,295 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { batchMessage, binaryMessage, structuredMessage } from "@cts/shared";
+import { freshNeo4j, type TestNeo4j } from "@cts/devkit";
+import type { RunningSink } from "../src/index.js";
+import {
+  count,
+  eventFor,
+  graphCounts,
+  origin,
+  PROJECT_ID,
+  rawTrace,
+  send,
+  startTestSink,
+} from "./helpers.js";
+
+describe("neo4j_sink writes the graph of contract section 5 (real Neo4j)", () => {
+  let neo: TestNeo4j;
+  let sink: RunningSink;
+  before(async () => {
+    neo = await freshNeo4j();
+    sink = await startTestSink(neo, { maxTextChars: 64 });
+  });
+  after(async () => {
+    await sink.close();
+    await neo.close();
+  });
+
+  test("creates one uniqueness constraint per label key plus the rating and time indexes", async () => {
+    const result = await neo.driver.executeQuery(
+      "SHOW CONSTRAINTS YIELD type, labelsOrTypes, properties " +
+        "WHERE type = 'UNIQUENESS' RETURN labelsOrTypes[0] + '.' + properties[0] AS key ORDER BY key",
+    );
+    assert.deepEqual(
+      result.records.map((r) => r.get("key") as string),
+      [
+        "Action.id",
+        "Domain.id",
+        "IpAddress.address",
+        "Project.id",
+        "Region.id",
+        "Resource.key",
+        "User.id",
+      ],
+    );
+    const indexes = await neo.driver.executeQuery(
+      "SHOW INDEXES YIELD labelsOrTypes, properties, state WHERE labelsOrTypes = ['Action'] " +
+        "RETURN properties[0] AS property, state ORDER BY property",
+    );
+    const online = indexes.records.map(
+      (r) => `${r.get("property") as string}:${r.get("state") as string}`,
+    );
+    for (const expected of ["id:ONLINE", "rating:ONLINE", "time:ONLINE"]) {
+      assert.ok(online.includes(expected), `${expected} in ${online.join(", ")}`);
+    }
+  });
+
+  test("binary mode: every Action property and all seven relationships", async () => {
+    const raw = rawTrace({
+      trace_id: "bin-1",
+      trace_rating: "incident",
+      request: { servers: [{ id: "srv-1", note: "x".repeat(100) }] },
+      message: "deleted",
+      resource_name: 'Prüfserver 東京 "α"',
+    });
+    const answer = await send(sink.url, binaryMessage(eventFor(raw)));
+    assert.equal(answer.status, 202, answer.body);
+    assert.equal(answer.body, "");
+
+    const result = await neo.driver.executeQuery(
+      `MATCH (a:Action {id: 'bin-1'})
+       RETURN properties(a) AS props, a.time.epochMillis AS time, a.recordTime.epochMillis AS recordTime,
+              valueType(a.time) AS timeType`,
+    );
+    const record = result.records[0]!;
+    const props = record.get("props") as Record<string, unknown>;
+    assert.equal(record.get("timeType"), "ZONED DATETIME NOT NULL");
+    assert.equal(Number(record.get("time")), 1700000000123);
+    assert.equal(Number(record.get("recordTime")), 1700000060000);
+    const { time: _time, recordTime: _recordTime, request, ...rest } = props;
+    assert.deepEqual(rest, {
+      id: "bin-1",
+      name: "deleteServer",
+      traceType: "ApiCall",
+      rating: "incident",
+      code: "200",
+      service: "ECS",
+      resourceType: "ecs",
+      sourceIp: "192.0.2.10",
+      apiVersion: "v2.1",
+      requestId: "req-1",
+      message: "deleted",
+      response: '{"job_id":"j1"}',
+      truncated: true,
+      eventType: "ecs.apicall.ecs.deleteserver",
+      eventSource: origin.source,
+    });
+    assert.equal(typeof request, "string");
+    assert.equal((request as string).length, 64, "request is cut to SINK_MAX_TEXT_CHARS");
+    assert.ok(JSON.stringify(raw["request"]).startsWith(request as string));
+
+    const links = await neo.driver.executeQuery(
+      `MATCH (a:Action {id: 'bin-1'})
+       MATCH (a)-[:PERFORMED_BY]->(u:User)-[:BELONGS_TO]->(d:Domain)
+       MATCH (a)-[:APPLIED_ON]->(r:Resource)-[:MEMBER_OF]->(p:Project)
+       MATCH (a)-[:FROM_IP]->(ip:IpAddress)
+       MATCH (a)-[:IN_PROJECT]->(p)-[:LOCATED_AT]->(g:Region)
+       RETURN u {.*} AS user, d {.*} AS domain, r {.*} AS resource, p {.*} AS project,
+              ip {.*} AS ip, g {.*} AS region`,
+    );
+    assert.equal(links.records.length, 1);
+    const row = links.records[0]!.toObject() as Record<string, unknown>;
+    assert.deepEqual(row, {
+      user: { id: "u1", name: "alice" },
+      domain: { id: "dom-1", name: "OTC-EU-DE-00000000001" },
+      resource: {
+        key: "ECS/ecs/srv-1",
+        id: "srv-1",
+        name: 'Prüfserver 東京 "α"',
+        type: "ecs",
+        service: "ECS",
+      },
+      project: { id: PROJECT_ID },
+      ip: { address: "192.0.2.10" },
+      region: { id: "eu-de" },
+    });
+  });
+
+  test("structured mode: a system action without user or IP, resource known by name only", async () => {
+    const raw = rawTrace({
+      trace_id: "str-1",
+      trace_type: "SystemAction",
+      trace_name: "autoScale",
+      user: null,
+      source_ip: null,
+      resource_id: null,
+      resource_name: "asg-7",
+      resource_type: "scaling_group",
+      service_type: "AS",
+      code: "201",
+      record_time: null,
+    });
+    const answer = await send(sink.url, structuredMessage(eventFor(raw)));
+    assert.equal(answer.status, 202, answer.body);
+    const result = await neo.driver.executeQuery(
+      `MATCH (a:Action {id: 'str-1'})
+       OPTIONAL MATCH (a)-[:PERFORMED_BY]->(u)
+       OPTIONAL MATCH (a)-[:FROM_IP]->(ip)
+       MATCH (a)-[:APPLIED_ON]->(r:Resource)-[:MEMBER_OF]->(:Project {id: $project})
+       MATCH (a)-[:IN_PROJECT]->(:Project {id: $project})-[:LOCATED_AT]->(:Region {id: 'eu-de'})
+       RETURN u, ip, r {.*} AS resource, a.code AS code, a.recordTime AS recordTime`,
+      { project: PROJECT_ID },
+    );
+    const record = result.records[0]!;
+    assert.equal(record.get("u"), null);
+    assert.equal(record.get("ip"), null);
+    assert.equal(record.get("code"), "201");
+    assert.equal(record.get("recordTime"), null);
+    assert.deepEqual(record.get("resource"), {
+      key: "AS/scaling_group/asg-7",
+      name: "asg-7",
+      type: "scaling_group",
+      service: "AS",
+    });
+  });
+
+  test("batch mode: several events in one request, a v1 user without id keyed by domain/name", async () => {
+    const events = [
+      eventFor(rawTrace({ trace_id: "bat-1", trace_name: "login", service_type: "IAM" })),
+      eventFor(
+        rawTrace({
+          trace_id: "bat-2",
+          user: JSON.stringify({
+            name: "bob",
+            domain: { id: "dom-1", name: "OTC-EU-DE-00000000001" },
+          }),
+          source_ip: "198.51.100.7",
+        }),
+      ),
+      eventFor(rawTrace({ trace_id: "bat-3", resource_id: "srv-2", resource_name: "web-02" }), {
+        ...origin,
+        region: "eu-nl",
+        projectId: "p-nl",
+        source: "https://cts.eu-nl.otc.t-systems.com/v3/p-nl",
+      }),
+    ];
+    const answer = await send(sink.url, batchMessage(events));
+    assert.equal(answer.status, 202, answer.body);
+    assert.equal(
+      await count(
+        neo.driver,
+        "MATCH (a:Action) WHERE a.id STARTS WITH 'bat-' RETURN count(a) AS n",
+      ),
+      3,
+    );
+    const bob = await neo.driver.executeQuery(
+      `MATCH (:Action {id: 'bat-2'})-[:PERFORMED_BY]->(u:User)-[:BELONGS_TO]->(d:Domain)
+       RETURN u.id AS id, u.name AS name, d.id AS domain`,
+    );
+    assert.deepEqual(bob.records[0]!.toObject(), {
+      id: "OTC-EU-DE-00000000001/bob",
+      name: "bob",
+      domain: "dom-1",
+    });
+    const nl = await neo.driver.executeQuery(
+      `MATCH (:Action {id: 'bat-3'})-[:IN_PROJECT]->(p:Project)-[:LOCATED_AT]->(g:Region)
+       RETURN p.id AS project, g.id AS region`,
+    );
+    assert.deepEqual(nl.records[0]!.toObject(), { project: "p-nl", region: "eu-nl" });
+  });
+
+  test("the same event three times, then ten times concurrently, leaves one Action and equal counts", async () => {
+    const message = binaryMessage(eventFor(rawTrace({ trace_id: "dup-1" })));
+    assert.equal((await send(sink.url, message)).status, 202);
+    const before = await graphCounts(neo.driver);
+    for (let i = 0; i < 2; i++) assert.equal((await send(sink.url, message)).status, 202);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => send(sink.url, message)));
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      Array.from({ length: 10 }, () => 202),
+    );
+    const structured = await send(
+      sink.url,
+      structuredMessage(eventFor(rawTrace({ trace_id: "dup-1" }))),
+    );
+    assert.equal(structured.status, 202);
+    assert.deepEqual(await graphCounts(neo.driver), before);
+    assert.equal(await count(neo.driver, "MATCH (a:Action {id: 'dup-1'}) RETURN count(a) AS n"), 1);
+    assert.equal(
+      await count(neo.driver, "MATCH (:Action {id: 'dup-1'})-[r]->() RETURN count(r) AS n"),
+      4,
+      "PERFORMED_BY, APPLIED_ON, FROM_IP, IN_PROJECT once each",
+    );
+  });
+
+  test("a batch that repeats an event stores it once", async () => {
+    const event = eventFor(rawTrace({ trace_id: "dup-batch" }));
+    const answer = await send(sink.url, batchMessage([event, event, event]));
+    assert.equal(answer.status, 202);
+    assert.equal(
+      await count(neo.driver, "MATCH (a:Action {id: 'dup-batch'}) RETURN count(a) AS n"),
+      1,
+    );
+  });
+
+  test("1,000 events over 20 concurrent connections are all acknowledged and all present", async () => {
+    const messages = Array.from({ length: 1000 }, (_, i) =>
+      binaryMessage(
+        eventFor(
+          rawTrace({
+            trace_id: `load-${i}`,
+            user: { id: `u${i % 13}`, name: `user${i % 13}`, domain: { id: "dom-1" } },
+            resource_id: `srv-${i % 97}`,
+            source_ip: `10.0.0.${i % 50}`,
+          }),
+        ),
+      ),
+    );
+    let next = 0;
+    const statuses: number[] = [];
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        while (next < messages.length) {
+          const message = messages[next++]!;
+          statuses.push((await send(sink.url, message)).status);
+        }
+      }),
+    );
+    assert.equal(statuses.length, 1000);
+    assert.ok(
+      statuses.every((status) => status === 202),
+      `statuses: ${[...new Set(statuses)].join(",")}`,
+    );
+    assert.equal(
+      await count(
+        neo.driver,
+        "MATCH (a:Action) WHERE a.id STARTS WITH 'load-' RETURN count(a) AS n",
+      ),
+      1000,
+    );
+    assert.equal(
+      await count(
+        neo.driver,
+        "MATCH (a:Action)-[:PERFORMED_BY]->(u:User) WHERE a.id STARTS WITH 'load-' RETURN count(DISTINCT u) AS n",
+      ),
+      13,
+    );
+    const metrics = await (await fetch(`${sink.url}/metrics`)).text();
+    const batches = /^neo4j_sink_batch_size_events_count (\d+)/m.exec(metrics);
+    assert.ok(
+      batches !== null && Number(batches[1]) < 1000,
+      "concurrent requests share transactions",
+    );
+  });
+});
