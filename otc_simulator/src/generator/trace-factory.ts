@@ -34,14 +34,21 @@ export interface TraceFactory {
 /** 100-ns intervals between 1582-10-15 (the UUID epoch) and 1970-01-01. */
 const UUID_EPOCH_OFFSET = 0x01b21dd213814000n;
 
-/** A version-1 UUID like CTS's trace ids, its timestamp taken from the trace's time. */
+/**
+ * A version-1 UUID like CTS's trace ids, its timestamp taken from the trace's time. Written
+ * into a byte buffer and decoded once: a flat 36-byte string, where concatenation would leave
+ * a rope of pieces that doubles the store's memory at 200,000 traces.
+ */
 function traceUuid(time: number, random: Random): string {
   const ticks = BigInt(time) * 10_000n + BigInt(Math.floor(random() * 10_000)) + UUID_EPOCH_OFFSET;
-  const low = (ticks & 0xffffffffn).toString(16).padStart(8, "0");
-  const mid = ((ticks >> 32n) & 0xffffn).toString(16).padStart(4, "0");
-  const high = (((ticks >> 48n) & 0x0fffn) | 0x1000n).toString(16).padStart(4, "0");
-  const clockSeq = (Math.floor(random() * 0x4000) | 0x8000).toString(16);
-  return `${low}-${mid}-${high}-${clockSeq}-${hex(random, 12)}`;
+  const fields = [
+    (ticks & 0xffffffffn).toString(16).padStart(8, "0"),
+    ((ticks >> 32n) & 0xffffn).toString(16).padStart(4, "0"),
+    (((ticks >> 48n) & 0x0fffn) | 0x1000n).toString(16).padStart(4, "0"),
+    (Math.floor(random() * 0x4000) | 0x8000).toString(16),
+    hex(random, 12),
+  ];
+  return Buffer.from(fields.join("-"), "latin1").toString("latin1");
 }
 
 /** A version-4-shaped id that is stable for a given key, so resources recur across traces. */
