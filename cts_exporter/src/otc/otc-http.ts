@@ -115,7 +115,7 @@ export function createOtcHttp(options: OtcHttpOptions): OtcHttp {
           context.failures.unavailable,
           timedOut
             ? `${request.what} timed out after ${options.requestTimeoutMs} ms (${where})`
-            : `${request.what} could not reach ${request.url.origin} (${where}): ${(error as Error).message}`,
+            : `${request.what} could not reach ${request.url.origin} (${where}): ${networkReason(error)}`,
           { cause: error, retryable: true, details: { reason: timedOut ? "timeout" : "network" } },
         );
       }
@@ -152,6 +152,14 @@ export function createOtcHttp(options: OtcHttpOptions): OtcHttp {
       });
     },
   };
+}
+
+/** undici says only "fetch failed"; the useful part (ECONNREFUSED, ENOTFOUND...) is the cause. */
+function networkReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const cause =
+    error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return typeof cause?.code === "string" ? `${message} (${cause.code})` : message;
 }
 
 function statusError(input: {

@@ -129,10 +129,12 @@ export function createTokenSource(deps: {
       );
     }
     const now = deps.now();
+    const issuedAt = Date.parse(token.issued_at ?? "");
     const expiresAt = Date.parse(token.expires_at);
     return {
       value: new Secret(subject),
-      issuedAt: token.issued_at == null ? now : Date.parse(token.issued_at) || now,
+      issuedAt: Number.isNaN(issuedAt) ? now : issuedAt,
+      // An unreadable expiry is treated as an hour: renewing early is harmless.
       expiresAt: Number.isNaN(expiresAt) ? now + 60 * 60_000 : expiresAt,
       projectId: token.project.id,
       projectName: token.project.name ?? undefined,
