@@ -385,6 +385,18 @@ describe("loadCloudConfig: keys and their errors", () => {
     }
   });
 
+  test("secrets are used exactly as written; other values are trimmed", () => {
+    const config = load(
+      `    auth: {auth_url: " https://i/v3 ", user_id: " u1 ", password: " p a ", project_id: p1}\n`,
+    )();
+    assert.equal(
+      config.credentials.method === "password" && config.credentials.password.reveal(),
+      " p a ",
+    );
+    assert.equal(config.credentials.method === "password" && config.credentials.userId, "u1");
+    assert.equal(config.authUrl, "https://i/v3");
+  });
+
   test("password authentication by user id needs no domain; interface aliases are accepted", () => {
     const config = load(
       `    endpoint_type: internalURL\n    auth: {auth_url: "https://i/v3", user_id: u1, password: p, project_id: p1}\n`,

@@ -54,8 +54,12 @@ const CREDENTIALS: readonly Setting[] = [
 ];
 
 /** `<PASSWORD>`-style values left over from clouds.tpl; they count as unset. */
-const PLACEHOLDER = /^<[A-Za-z][\w -]*>$|<[A-Z][A-Z0-9_]*>/;
+const WHOLE_PLACEHOLDER = /^<[A-Za-z][\w -]*>$/;
+/** `eu-de_<PROJECT_NAME>`: names that cannot contain `<` may hold one inside. */
+const INNER_PLACEHOLDER = /<[A-Z][A-Z0-9_]*>/;
 const MAY_HOLD_INNER_PLACEHOLDER = new Set<Setting>(["project_name", "username", "domain_name"]);
+/** Secrets are used exactly as written: a password may begin or end with a space. */
+const SECRETS = new Set<Setting>(["password", "sk", "security_token"]);
 
 /** Where a cloud came from, for messages. */
 export interface CloudSource {
@@ -100,10 +104,10 @@ function readSettings(entry: CloudEntry, env: Env, fromFile: boolean) {
   const pick = (setting: Setting, candidate: unknown, from: string): boolean => {
     if (typeof candidate === "number") candidate = String(candidate);
     if (typeof candidate !== "string" || candidate.trim() === "") return false;
-    const text = candidate.trim();
-    const placeholder = MAY_HOLD_INNER_PLACEHOLDER.has(setting)
-      ? PLACEHOLDER.test(text)
-      : /^<[A-Za-z][\w -]*>$/.test(text);
+    const text = SECRETS.has(setting) ? candidate : candidate.trim();
+    const placeholder =
+      WHOLE_PLACEHOLDER.test(text.trim()) ||
+      (MAY_HOLD_INNER_PLACEHOLDER.has(setting) && INNER_PLACEHOLDER.test(text));
     if (placeholder) {
       placeholders.push(from);
       return false;
