@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { NODE_KEYS, SCHEMA_STATEMENTS, WRITE_QUERIES, writeStatements } from "./cypher.js";
+import { buildWriteBatch } from "./write-batch.js";
+import type { GraphRow } from "./graph-rows.js";
+
+const hostile = "x'}) DETACH DELETE n //";
+
+function row(id: string): GraphRow {
+  return {
+    id,
+    name: hostile,
+    traceType: null,
+    rating: null,
+    code: null,
+    time: "2023-11-14T22:13:20.123Z",
+    recordTime: null,
+    service: hostile,
+    resourceType: hostile,
+    sourceIp: hostile,
+    apiVersion: null,
+    requestId: null,
+    message: null,
+    request: null,
+    response: null,
+    truncated: false,
+    eventType: "t",
+    eventSource: "s",
+    userId: hostile,
+    userName: hostile,
+    domainId: hostile,
+    domainName: null,
+    resourceKey: hostile,
+    resourceId: null,
+    resourceName: null,
+    projectId: hostile,
+    regionId: hostile,
+  };
+}
+
+describe("Cypher", () => {
+  test("one idempotent uniqueness constraint per label key, plus rating and time indexes", () => {
+    for (const [label, key] of Object.entries(NODE_KEYS)) {
+      assert.ok(
+        SCHEMA_STATEMENTS.some(
+          (s) =>
+            s.includes("IF NOT EXISTS") && s.includes(`(n:${label}) REQUIRE n.${key} IS UNIQUE`),
+        ),
+        `${label}.${key}`,
+      );
+    }
+    assert.ok(SCHEMA_STATEMENTS.some((s) => s.includes("(n:Action) ON (n.rating)")));
+    assert.ok(SCHEMA_STATEMENTS.some((s) => s.includes("(n:Action) ON (n.time)")));
+  });
+
+  test("values only travel as parameters: statement texts are constants, whatever the data", () => {
+    const statements = writeStatements(buildWriteBatch([row("a"), row("b")]));
+    const texts = new Set<string>(Object.values(WRITE_QUERIES));
+    assert.equal(statements.length, 6);
+    for (const statement of statements) {
+      assert.ok(texts.has(statement.text));
+      assert.ok(!statement.text.includes(hostile));
+      assert.deepEqual(Object.keys(statement.parameters), ["rows"]);
+    }
+  });
+
+  test("MERGE patterns name only the key; every other property is SET", () => {
+    for (const text of Object.values(WRITE_QUERIES)) {
+      for (const match of text.matchAll(/MERGE \(\w*:(\w+) \{([^}]*)\}\)/g)) {
+        const [, label, properties] = match;
+        const key = NODE_KEYS[label as keyof typeof NODE_KEYS];
+        assert.match(
+          properties!,
+          new RegExp(`^${key}: [\\w.]+$`),
+          `${label} MERGE on ${properties}`,
+        );
+      }
+    }
+  });
+
+  test("empty lists are left out", () => {
+    const statements = writeStatements({
+      places: [{ projectId: "p", regionId: "r" }],
+      domains: [],
+      users: [],
+      resources: [],
+      ips: [],
+      actions: [],
+    });
+    assert.deepEqual(
+      statements.map((s) => s.text),
+      [WRITE_QUERIES.places],
+    );
+  });
+});

@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { GraphRow } from "./graph-rows.js";
+import { buildWriteBatch } from "./write-batch.js";
+
+function row(overrides: Partial<GraphRow>): GraphRow {
+  return {
+    id: "a",
+    name: "login",
+    traceType: "ConsoleAction",
+    rating: "normal",
+    code: "200",
+    time: "2023-11-14T22:13:20.123Z",
+    recordTime: null,
+    service: "IAM",
+    resourceType: "user",
+    sourceIp: "192.0.2.1",
+    apiVersion: null,
+    requestId: null,
+    message: null,
+    request: null,
+    response: null,
+    truncated: false,
+    eventType: "iam.consoleaction.user.login",
+    eventSource: "https://cts.eu-de.otc.t-systems.com/v3/p1",
+    userId: "u1",
+    userName: "alice",
+    domainId: "d1",
+    domainName: null,
+    resourceKey: "IAM/user/u1",
+    resourceId: "u1",
+    resourceName: "alice",
+    projectId: "p1",
+    regionId: "eu-de",
+    ...overrides,
+  };
+}
+
+describe("write batch", () => {
+  test("deduplicates actions by id and shared nodes by key, each list sorted", () => {
+    const batch = buildWriteBatch([
+      row({ id: "c", userId: "u2", userName: null, sourceIp: "192.0.2.9" }),
+      row({ id: "a" }),
+      row({ id: "c", rating: "warning" }),
+      row({ id: "b", userId: "u2", userName: "bob", domainName: "DOM", sourceIp: null }),
+    ]);
+    assert.deepEqual(
+      batch.actions.map((a) => [a.id, a.rating]),
+      [
+        ["a", "normal"],
+        ["b", "normal"],
+        ["c", "normal"],
+      ],
+      "the first copy of a duplicate wins",
+    );
+    assert.deepEqual(batch.users, [
+      { id: "u1", name: "alice", domainId: "d1" },
+      { id: "u2", name: "bob", domainId: "d1" },
+    ]);
+    assert.deepEqual(batch.domains, [{ id: "d1", name: "DOM" }], "a later name fills a null one");
+    assert.deepEqual(batch.ips, ["192.0.2.1", "192.0.2.9"]);
+    assert.deepEqual(batch.places, [{ projectId: "p1", regionId: "eu-de" }]);
+    assert.equal(batch.resources.length, 1);
+  });
+
+  test("action rows carry only the Action properties and the keys of their neighbours", () => {
+    const [action] = buildWriteBatch([row({})]).actions;
+    assert.deepEqual(Object.keys(action!).sort(), [
+      "apiVersion",
+      "code",
+      "eventSource",
+      "eventType",
+      "id",
+      "message",
+      "name",
+      "projectId",
+      "rating",
+      "recordTime",
+      "request",
+      "requestId",
+      "resourceKey",
+      "resourceType",
+      "response",
+      "service",
+      "sourceIp",
+      "time",
+      "traceType",
+      "truncated",
+      "userId",
+    ]);
+  });
+
+  test("rows without user, resource or IP add no such nodes", () => {
+    const batch = buildWriteBatch([
+      row({ userId: null, domainId: null, resourceKey: null, sourceIp: null }),
+    ]);
+    assert.deepEqual([batch.users, batch.domains, batch.resources, batch.ips], [[], [], [], []]);
+  });
+});
