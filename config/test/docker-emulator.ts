@@ -10,13 +10,15 @@
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, posix, sep } from "node:path";
-import { parseCopy, parseEnv, type DockerIgnore, type Dockerfile } from "./dockerfile.js";
+import { execForm, parseCopy, parseEnv, type DockerIgnore, type Dockerfile } from "./dockerfile.js";
 
 export interface EmulatedImage {
   /** The final stage's WORKDIR, on this machine. */
   readonly appDir: string;
   /** The final stage's ENV. */
   readonly env: Readonly<Record<string, string>>;
+  /** The final stage's CMD in exec form, undefined in shell form or without one. */
+  readonly cmd: readonly string[] | undefined;
   /** Instructions that were not run, with why. */
   readonly skipped: readonly string[];
 }
@@ -77,6 +79,7 @@ export function emulateImage(options: {
   const roots = new Map<string, string>();
   let appDir = "";
   let finalEnv: Record<string, string> = {};
+  let cmd: string[] | undefined;
 
   dockerfile.stages.forEach((stage, index) => {
     const root = join(scratchDir, `stage-${index}`);
@@ -137,6 +140,9 @@ export function emulateImage(options: {
           });
           break;
         }
+        case "CMD":
+          cmd = execForm(instruction.args);
+          break;
         default:
           break;
       }
@@ -144,7 +150,7 @@ export function emulateImage(options: {
     appDir = onDisk(workdir);
     finalEnv = env;
   });
-  return { appDir, env: finalEnv, skipped };
+  return { appDir, env: finalEnv, cmd, skipped };
 }
 
 /** Files under `dir` (relative, forward slashes), symlinks not followed. */

@@ -6,7 +6,7 @@
  * modules on its own, with no workspace, sources or dev dependencies around it.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   lstatSync,
   mkdtempSync,
@@ -21,7 +21,7 @@ import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { startSimulator, type Simulator } from "../../otc_simulator/src/index.js";
 import { emulateImage, listTree, type EmulatedImage } from "./docker-emulator.js";
-import { execForm, parseDockerIgnore, readDockerfile } from "./dockerfile.js";
+import { parseDockerIgnore, readDockerfile } from "./dockerfile.js";
 import { REPO_ROOT } from "./kustomize-lite.js";
 
 const ignore = parseDockerIgnore(readFileSync(join(REPO_ROOT, ".dockerignore"), "utf8"));
@@ -45,13 +45,8 @@ interface Run {
 
 /** Starts the image's CMD in its WORKDIR with only the image's ENV plus `extra`. */
 function runCmd(image: EmulatedImage, options: { args?: string[]; env?: Record<string, string> }) {
-  const dockerfile = readDockerfile(join(REPO_ROOT, "cts_exporter", "Dockerfile"));
-  const cmd = dockerfile.stages
-    .at(-1)!
-    .instructions.filter((i) => i.keyword === "CMD")
-    .at(-1)!;
-  const [program, ...args] = execForm(cmd.args)!;
-  assert.equal(program, "node");
+  const [program, ...args] = image.cmd ?? [];
+  assert.equal(program, "node", "the image's CMD runs node");
   return new Promise<Run>((done, fail) => {
     const child = spawn(process.execPath, [...args, ...(options.args ?? [])], {
       cwd: image.appDir,
@@ -106,6 +101,24 @@ describe(
     });
 
     for (const dir of ["cts_exporter", "neo4j_sink"]) {
+      test(`${dir}: the emulation skipped only installing pnpm and trimming the base image`, () => {
+        const built = image(dir);
+        assert.deepEqual(
+          built.skipped.map((entry) => entry.split(" ").slice(0, 4).join(" ")),
+          ["RUN npm install --global", "final stage RUN rm"],
+        );
+        // It used this machine's pnpm instead of the image's: they must be the same version.
+        const pinned = (
+          JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
+            packageManager: string;
+          }
+        ).packageManager;
+        assert.equal(
+          `pnpm@${execFileSync("pnpm", ["--version"], { encoding: "utf8" }).trim()}`,
+          pinned,
+        );
+      });
+
       test(`${dir}: compiled code and production dependencies only`, () => {
         const built = image(dir);
         assert.deepEqual(built.env, { NODE_ENV: "production" });
