@@ -62,10 +62,16 @@ const ACTION_PROPERTIES = [
   "eventSource",
 ] as const;
 
+// Why `row.ipAddress` and not `row.sourceIp` for the IpAddress lookup: after
+// `SET a.sourceIp = row.sourceIp` the planner treats a lookup by `row.sourceIp` as a read of
+// `a.sourceIp` and adds an Eager. The row carries the address under both names.
+
 /**
  * The write statements, run in this order inside one transaction: shared nodes first, actions
  * last, so the action statement only MATCHes its neighbours by key (an index seek each) and
- * MERGEs relationships from the new, low-degree Action node. Every statement is one UNWIND over
+ * MERGEs relationships from the new, low-degree Action node. A statement never MATCHes a label
+ * by a property it SETs on another node earlier (the planner would have to add an Eager, as a
+ * node may carry both labels); write-plan.test.ts checks the plans. Every statement is one UNWIND over
  * a list parameter, so its text, and with it the cached plan, never changes.
  */
 export const WRITE_QUERIES = {
@@ -85,8 +91,11 @@ FOREACH (domain IN CASE WHEN d IS NULL THEN [] ELSE [d] END | MERGE (u)-[:BELONG
   resources: `UNWIND $rows AS row
 MERGE (r:Resource {key: row.key})
 SET r.id = coalesce(row.id, r.id), r.name = coalesce(row.name, r.name),
-    r.type = coalesce(row.type, r.type), r.service = coalesce(row.service, r.service)
-WITH r, row
+    r.type = coalesce(row.type, r.type), r.service = coalesce(row.service, r.service)`,
+  // Its own statement: with the Resource properties SET above, or inside the action statement,
+  // MATCHing the Project here would need an Eager.
+  memberships: `UNWIND $rows AS row
+MATCH (r:Resource {key: row.key})
 MATCH (p:Project {id: row.projectId})
 MERGE (r)-[:MEMBER_OF]->(p)`,
   ips: `UNWIND $rows AS address
@@ -105,13 +114,21 @@ WITH a, row
 OPTIONAL MATCH (r:Resource {key: row.resourceKey})
 FOREACH (resource IN CASE WHEN r IS NULL THEN [] ELSE [r] END | MERGE (a)-[:APPLIED_ON]->(resource))
 WITH a, row
-OPTIONAL MATCH (i:IpAddress {address: row.sourceIp})
+OPTIONAL MATCH (i:IpAddress {address: row.ipAddress})
 FOREACH (ip IN CASE WHEN i IS NULL THEN [] ELSE [i] END | MERGE (a)-[:FROM_IP]->(ip))`,
 } as const;
 
 /** The statements that write `batch`, in order; lists that are empty are left out. */
 export function writeStatements(batch: WriteBatch): Statement[] {
-  const order = ["places", "domains", "users", "resources", "ips", "actions"] as const;
+  const order = [
+    "places",
+    "domains",
+    "users",
+    "resources",
+    "memberships",
+    "ips",
+    "actions",
+  ] as const;
   return order
     .filter((name) => batch[name].length > 0)
     .map((name) => ({ text: WRITE_QUERIES[name], parameters: { rows: batch[name] } }));

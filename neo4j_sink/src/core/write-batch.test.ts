@@ -61,6 +61,7 @@ describe("write batch", () => {
     assert.deepEqual(batch.ips, ["192.0.2.1", "192.0.2.9"]);
     assert.deepEqual(batch.places, [{ projectId: "p1", regionId: "eu-de" }]);
     assert.equal(batch.resources.length, 1);
+    assert.deepEqual(batch.memberships, [{ key: "IAM/user/u1", projectId: "p1" }]);
   });
 
   test("action rows carry only the Action properties and the keys of their neighbours", () => {
@@ -71,6 +72,7 @@ describe("write batch", () => {
       "eventSource",
       "eventType",
       "id",
+      "ipAddress",
       "message",
       "name",
       "projectId",
@@ -94,6 +96,9 @@ describe("write batch", () => {
     const batch = buildWriteBatch([
       row({ userId: null, domainId: null, resourceKey: null, sourceIp: null }),
     ]);
-    assert.deepEqual([batch.users, batch.domains, batch.resources, batch.ips], [[], [], [], []]);
+    assert.deepEqual(
+      [batch.users, batch.domains, batch.resources, batch.memberships, batch.ips],
+      [[], [], [], [], []],
+    );
   });
 });

@@ -15,14 +15,15 @@ export interface WriteBatch {
     readonly name: string | null;
     readonly type: string | null;
     readonly service: string | null;
-    readonly projectId: string;
   }[];
+  /** Which project each resource belongs to. */
+  readonly memberships: readonly { readonly key: string; readonly projectId: string }[];
   readonly ips: readonly string[];
   readonly actions: readonly ActionParams[];
 }
 
 /** An Action's properties plus the keys of the nodes it links to. */
-export type ActionParams = Pick<
+export type ActionParams = { readonly ipAddress: string | null } & Pick<
   GraphRow,
   | "id"
   | "name"
@@ -90,6 +91,7 @@ function actionParams(row: GraphRow): ActionParams {
     userId: row.userId,
     resourceKey: row.resourceKey,
     projectId: row.projectId,
+    ipAddress: row.sourceIp,
   };
 }
 
@@ -105,6 +107,7 @@ export function buildWriteBatch(rows: readonly GraphRow[]): WriteBatch {
   const domains = new Map<string, WriteBatch["domains"][number]>();
   const users = new Map<string, WriteBatch["users"][number]>();
   const resources = new Map<string, WriteBatch["resources"][number]>();
+  const memberships = new Map<string, WriteBatch["memberships"][number]>();
   const ips = new Set<string>();
   for (const row of rows) {
     if (actions.has(row.id)) continue;
@@ -120,12 +123,15 @@ export function buildWriteBatch(rows: readonly GraphRow[]): WriteBatch {
       }
     }
     if (row.resourceKey !== null) {
-      mergeInto(resources, `${row.resourceKey}\u0000${row.projectId}`, {
+      mergeInto(resources, row.resourceKey, {
         key: row.resourceKey,
         id: row.resourceId,
         name: row.resourceName,
         type: row.resourceType,
         service: row.service,
+      });
+      memberships.set(`${row.resourceKey}\u0000${row.projectId}`, {
+        key: row.resourceKey,
         projectId: row.projectId,
       });
     }
@@ -135,7 +141,8 @@ export function buildWriteBatch(rows: readonly GraphRow[]): WriteBatch {
     places: [...places.values()].sort(byKey((p) => `${p.projectId}\u0000${p.regionId}`)),
     domains: [...domains.values()].sort(byKey((d) => d.id)),
     users: [...users.values()].sort(byKey((u) => u.id)),
-    resources: [...resources.values()].sort(byKey((r) => `${r.key}\u0000${r.projectId}`)),
+    resources: [...resources.values()].sort(byKey((r) => r.key)),
+    memberships: [...memberships.values()].sort(byKey((m) => `${m.key}\u0000${m.projectId}`)),
     ips: [...ips].sort(),
     actions: [...actions.values()].sort(byKey((a) => a.id)),
   };

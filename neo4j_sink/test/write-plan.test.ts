@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { CtsTrace } from "@cts/shared";
+import { freshNeo4j, type TestNeo4j } from "@cts/devkit";
+import {
+  buildWriteBatch,
+  createGraphStore,
+  eventToGraphRow,
+  writeStatements,
+  type ReceivedEvent,
+} from "../src/index.js";
+import { origin, rawTrace } from "./helpers.js";
+
+interface PlanNode {
+  readonly operatorType: string;
+  readonly arguments: Record<string, unknown>;
+  readonly children: readonly PlanNode[];
+}
+
+function operators(plan: PlanNode): { type: string; details: string }[] {
+  const type = plan.operatorType.replace(/@.*$/, "");
+  const raw = plan.arguments["Details"];
+  const details = typeof raw === "string" ? raw : "";
+  return [{ type, details }, ...plan.children.flatMap(operators)];
+}
+
+function rows(from: number, to: number) {
+  return Array.from({ length: to - from }, (_, k) => {
+    const i = from + k;
+    const trace = CtsTrace.parse(
+      rawTrace({
+        trace_id: `plan-${i}`,
+        user: { id: `u${i % 7}`, name: `user${i % 7}`, domain: { id: `d${i % 2}`, name: "DOM" } },
+        resource_id: `srv-${i % 31}`,
+        source_ip: `10.1.0.${i % 17}`,
+      }),
+    );
+    const event: ReceivedEvent = {
+      id: trace.trace_id,
+      source: origin.source,
+      type: "ecs.apicall.ecs.deleteserver",
+      time: undefined,
+      subject: undefined,
+      extensions: { tenant: origin.projectId, region: origin.region },
+      trace,
+    };
+    return eventToGraphRow(event, { maxTextChars: 1024 });
+  });
+}
+
+describe("the write query plan (PROFILE on the real Neo4j)", () => {
+  let neo: TestNeo4j;
+  before(async () => {
+    neo = await freshNeo4j();
+    const config = { uri: neo.uri, user: neo.user, password: neo.password, database: undefined };
+    const store = createGraphStore(neo.driver, config);
+    await store.ensureSchema();
+    await store.write(buildWriteBatch(rows(0, 300)));
+  });
+  after(async () => {
+    await neo.close();
+  });
+
+  test("every statement uses unique-index seeks only: no Eager, no label or full scans", async () => {
+    const statements = writeStatements(buildWriteBatch(rows(300, 350)));
+    assert.equal(statements.length, 7);
+    const session = neo.driver.session();
+    try {
+      const seeks: string[] = [];
+      await session.executeWrite(async (tx) => {
+        for (const statement of statements) {
+          const result = await tx.run(`PROFILE ${statement.text}`, statement.parameters);
+          const profile = result.summary.profile as unknown as PlanNode | false;
+          assert.ok(profile !== false, "PROFILE returned a plan");
+          const ops = operators(profile);
+          const types = ops.map((op) => op.type);
+          assert.ok(!types.includes("Eager"), `Eager in:\n${statement.text}\n${types.join(", ")}`);
+          for (const scan of [
+            "NodeByLabelScan",
+            "AllNodesScan",
+            "NodeIndexScan",
+            "DirectedRelationshipTypeScan",
+            "UndirectedRelationshipTypeScan",
+          ]) {
+            assert.ok(!types.includes(scan), `${scan} in:\n${statement.text}`);
+          }
+          const statementSeeks = ops.filter((op) => op.type.startsWith("NodeUniqueIndexSeek"));
+          assert.ok(statementSeeks.length > 0, `no unique index seek in:\n${statement.text}`);
+          seeks.push(
+            ...statementSeeks.map((op) =>
+              op.details.replace(/^UNIQUE \w+:/, "").replace(/ WHERE.*/, ""),
+            ),
+          );
+        }
+      });
+      for (const key of [
+        "Action(id)",
+        "User(id)",
+        "Domain(id)",
+        "Resource(key)",
+        "Project(id)",
+        "Region(id)",
+        "IpAddress(address)",
+      ]) {
+        assert.ok(
+          seeks.includes(key),
+          `${key} is looked up by its unique index (seen: ${[...new Set(seeks)].join(", ")})`,
+        );
+      }
+    } finally {
+      await session.close();
+    }
+  });
+});
