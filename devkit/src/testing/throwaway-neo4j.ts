@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { boltUri, start, stop } from "../neo4j/server.js";
 import { settingsFromEnv, type Neo4jServerSettings } from "../neo4j/settings.js";
 import { freePort } from "./processes.js";
@@ -15,6 +16,8 @@ export interface ThrowawayNeo4j {
   start(): Promise<void>;
   /** Stops the server (SIGTERM; the data stays). */
   stop(): Promise<void>;
+  /** Kills the server (SIGKILL), as a crash or a lost node would; the data stays. */
+  kill(): Promise<void>;
   /** Stops the server and deletes its home directory. Safe to call twice. */
   destroy(): Promise<void>;
 }
@@ -28,6 +31,15 @@ export interface ThrowawayNeo4jOptions {
 }
 
 const PASSWORD = "throwaway-neo4j";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Starts a private Neo4j on free ports with its data in a fresh temporary directory, using the
@@ -56,6 +68,17 @@ export async function startThrowawayNeo4j(
   const stopServer = async () => {
     await stop(settings, progress);
   };
+  const killServer = async () => {
+    let pid: number;
+    try {
+      pid = Number(readFileSync(join(homeDir, "run", "server.pid"), "utf8").trim());
+    } catch {
+      return;
+    }
+    if (!alive(pid)) return;
+    process.kill(pid, "SIGKILL");
+    for (let i = 0; i < 200 && alive(pid); i++) await sleep(50);
+  };
   try {
     await start(settings, progress);
   } catch (error) {
@@ -72,9 +95,12 @@ export async function startThrowawayNeo4j(
       await start(settings, progress);
     },
     stop: stopServer,
+    kill: killServer,
     destroy: async () => {
       if (destroyed) return;
       destroyed = true;
+      // The data is thrown away, so there is nothing to shut down cleanly.
+      await killServer();
       await stopServer();
       rmSync(homeDir, { recursive: true, force: true });
     },
