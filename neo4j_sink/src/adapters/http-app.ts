@@ -83,7 +83,7 @@ export function createApp(deps: AppDeps): Express {
         status,
         code: appError.code,
         reason: appError.message,
-        eventIds: ids.slice(0, 20),
+        ...(ids.length === 0 ? {} : { eventIds: ids.slice(0, 20) }),
         ...appError.details,
       };
       if (status === 500) logger.error({ ...fields, err: appError.cause }, "request failed");
