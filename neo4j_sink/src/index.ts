@@ -14,6 +14,8 @@ export { createPromMetrics } from "./adapters/prom-metrics.js";
 export { detectContentMode, parseCloudEvents } from "./core/cloudevent-parser.js";
 export type { ContentMode, ReceivedEvent, RequestHeaders } from "./core/cloudevent-parser.js";
 export { eventToGraphRow, truncateText } from "./core/graph-rows.js";
+export { requestToGraphRows } from "./core/request-rows.js";
+export type { ParsedRequest } from "./core/request-rows.js";
 export type { GraphRow, RowOptions } from "./core/graph-rows.js";
 export { buildWriteBatch } from "./core/write-batch.js";
 export type { ActionParams, WriteBatch } from "./core/write-batch.js";

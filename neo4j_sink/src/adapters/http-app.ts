@@ -1,9 +1,9 @@
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Registry } from "prom-client";
 import { ErrorCode, toAppError, type AppError, type Logger } from "@cts/shared";
-import { detectContentMode, parseCloudEvents } from "../core/cloudevent-parser.js";
-import { eventToGraphRow } from "../core/graph-rows.js";
+import { detectContentMode } from "../core/cloudevent-parser.js";
 import type { RejectReason, SinkMetrics } from "../core/ports.js";
+import { requestToGraphRows } from "../core/request-rows.js";
 import type { BatchWriter } from "./batch-writer.js";
 import { readBody } from "./body-reader.js";
 
@@ -62,16 +62,17 @@ export function createApp(deps: AppDeps): Express {
     let ids: string[] = [];
     try {
       const headers = request.headersDistinct;
+      // The media type is checked before the body is read, so a 415 costs no upload.
       const mode = detectContentMode(headers);
       const body = await readBody(request, deps.maxBodyBytes);
-      const parsed = parseCloudEvents(mode, headers, body);
-      events = parsed.length;
-      ids = parsed.map((event) => event.id);
-      metrics.received(mode, events);
-      const rows = parsed.map((event) =>
-        eventToGraphRow(event, { maxTextChars: deps.maxTextChars }),
+      const parsed = requestToGraphRows(
+        { headers, body, mode },
+        { maxTextChars: deps.maxTextChars },
       );
-      await deps.writer.submit(rows);
+      events = parsed.events.length;
+      ids = parsed.events.map((event) => event.id);
+      metrics.received(mode, events);
+      await deps.writer.submit(parsed.rows);
       logger.debug({ eventIds: ids, mode }, "events stored");
       response.status(202).end();
     } catch (error) {
