@@ -1,0 +1,182 @@
+import { buildWriteBatch, writeStatements } from "@cts/neo4j_sink";
+import type { BenchNeo4j } from "../lib/bench-neo4j.js";
+import { batchShots, graphRows } from "../lib/encode.js";
+import type { EventSet } from "../lib/event-set.js";
+import { postAll } from "../lib/http-load.js";
+import { growOriginalGraph } from "../lib/original-growth.js";
+import { ORIGINAL_EVENT_QUERY, originalParams } from "../lib/original-pattern.js";
+import { profileStatements } from "../lib/profile.js";
+import { formatNumber, log } from "../lib/progress.js";
+import { startSinkProcess, writeDelta } from "../lib/sink-process.js";
+import { growWithSinkWrites } from "../lib/sink-writes.js";
+import { percentile, rate, ratio, round } from "../lib/stats.js";
+import type { BenchContext, BenchPlan, ScenarioResult } from "../lib/types.js";
+import { runLikeOriginal } from "./baseline.js";
+import { BATCH_BODY_LIMIT, optional } from "./sink-http.js";
+
+/** One measurement at one graph size. */
+export interface ScalingStep {
+  /** The step's target and the Action (ACTION) nodes present when measuring began. */
+  readonly target: number;
+  readonly actions: number;
+  readonly events: number;
+  readonly seconds: number;
+  readonly eventsPerSecond: number;
+  readonly p50Ms?: number;
+  readonly p99Ms?: number;
+  /** PROFILE of one sink batch (or one original event), divided per event. */
+  readonly dbHitsPerEvent: number;
+  readonly planWarnings: string[];
+  readonly extra?: Readonly<Record<string, unknown>>;
+}
+
+interface Side {
+  readonly steps: ScalingStep[];
+  readonly stoppedEarly: string | undefined;
+}
+
+const GROW_BATCH = 5_000;
+
+/** Ours: grow with the sink's write path, measure the running sink in batch mode over HTTP. */
+async function scaleOurs(db: BenchNeo4j, events: EventSet, plan: BenchPlan): Promise<Side> {
+  const deadline = performance.now() + plan.scalingTotalSeconds * 1000;
+  await db.reset();
+  const sink = await startSinkProcess(db, { env: { SINK_MAX_BODY_BYTES: BATCH_BODY_LIMIT } });
+  const steps: ScalingStep[] = [];
+  const boundMs = plan.boundsSeconds.scaling * 1000;
+  const post = { url: sink.url, concurrency: plan.batchConcurrency, boundMs };
+  try {
+    let cursor = plan.warmupEvents;
+    await postAll(batchShots(events.slice(0, cursor), plan.batchSize), {
+      ...post,
+      label: "warm-up",
+    });
+    for (const target of plan.scalingSteps) {
+      if (performance.now() > deadline)
+        return { steps, stoppedEarly: `time bound before ${target}` };
+      if (target > cursor) {
+        log(`scaling (ours): growing to ${formatNumber(target)} actions`);
+        await growWithSinkWrites(
+          db.driver,
+          { events, start: cursor, count: target - cursor },
+          GROW_BATCH,
+        );
+        cursor = target;
+      }
+      const actions = await db.count("Action");
+      const sample = buildWriteBatch(graphRows(events.slice(cursor, plan.batchSize)));
+      cursor += plan.batchSize;
+      const profile = await profileStatements(db.driver, writeStatements(sample));
+      log(`scaling (ours): measuring at ${formatNumber(actions)} actions`);
+      const shots = batchShots(events.slice(cursor, plan.scalingMeasureEvents), plan.batchSize);
+      cursor += plan.scalingMeasureEvents;
+      const before = await sink.writeStats();
+      const load = await postAll(shots, { ...post, label: `ours @ ${formatNumber(actions)}` });
+      const writes = writeDelta(before, await sink.writeStats(), load.elapsedMs);
+      steps.push({
+        target,
+        actions,
+        events: load.events,
+        seconds: load.elapsedMs / 1000,
+        eventsPerSecond: rate(load.events, load.elapsedMs),
+        ...optional("p50Ms", percentile(load.latenciesMs, 50)),
+        ...optional("p99Ms", percentile(load.latenciesMs, 99)),
+        dbHitsPerEvent: profile.dbHits / sample.actions.length,
+        planWarnings: profile.warnings,
+        extra: { sinkWrites: writes, failures: load.failures },
+      });
+    }
+    return { steps, stoppedEarly: undefined };
+  } finally {
+    await sink.stop();
+  }
+}
+
+/** The original: grow its graph in bulk, measure its one-transaction-per-event pattern. */
+async function scaleOriginal(db: BenchNeo4j, events: EventSet, plan: BenchPlan): Promise<Side> {
+  const deadline = performance.now() + plan.scalingTotalSeconds * 1000;
+  await db.reset();
+  const steps: ScalingStep[] = [];
+  let cursor = 0;
+  for (const target of plan.scalingSteps) {
+    if (performance.now() > deadline) return { steps, stoppedEarly: `time bound before ${target}` };
+    if (target > cursor) {
+      log(`scaling (original): growing its graph to ${formatNumber(target)} actions`);
+      const grown = await growOriginalGraph(
+        db.driver,
+        { events, start: cursor, count: target - cursor },
+        deadline,
+      );
+      if (!grown) return { steps, stoppedEarly: `time bound while growing to ${target}` };
+      cursor = target;
+    }
+    const actions = await db.count("ACTION");
+    const [probe] = events.slice(cursor, 1).map(originalParams);
+    cursor += 1;
+    const profile =
+      probe === undefined
+        ? { dbHits: 0, warnings: [] }
+        : await profileStatements(db.driver, [{ text: ORIGINAL_EVENT_QUERY, parameters: probe }]);
+    log(`scaling (original): measuring at ${formatNumber(actions)} actions`);
+    const params = events.slice(cursor, plan.scalingMeasureEvents).map(originalParams);
+    const run = await runLikeOriginal(db.driver, params, {
+      ms: plan.boundsSeconds.scaling * 1000,
+      label: `original @ ${formatNumber(actions)}`,
+    });
+    cursor += params.length;
+    steps.push({
+      target,
+      actions,
+      events: run.events,
+      seconds: run.elapsedMs / 1000,
+      eventsPerSecond: rate(run.events, run.elapsedMs),
+      ...optional("p50Ms", percentile(run.latenciesMs, 50)),
+      ...optional("p99Ms", percentile(run.latenciesMs, 99)),
+      dbHitsPerEvent: profile.dbHits,
+      planWarnings: profile.warnings,
+      extra: { errors: run.errors },
+    });
+  }
+  return { steps, stoppedEarly: undefined };
+}
+
+const lastOverFirst = (steps: readonly ScalingStep[]) =>
+  steps.length < 2 ? undefined : ratio(steps.at(-1)?.eventsPerSecond, steps[0]?.eventsPerSecond);
+
+/**
+ * 5. Scaling: the sink's throughput (batch mode over HTTP) at each graph size, the graph grown
+ * between measurements through the ceiling path; then the same for the original's pattern on
+ * a fresh database, as far as its time bound allows. Reports last step / first step for both.
+ */
+export async function scaling(context: BenchContext): Promise<ScenarioResult> {
+  const { plan } = context;
+  const [db, events] = [await context.db(), await context.events()];
+  const ours = await scaleOurs(db, events, plan);
+  const original = await scaleOriginal(db, events, plan);
+  const oursRatio = lastOverFirst(ours.steps);
+  const originalRatio = lastOverFirst(original.steps);
+  const last = ours.steps.at(-1);
+  const fmt = (value: number | undefined) =>
+    value === undefined ? "n/a" : String(round(value, 2));
+  return {
+    scenario: "scaling",
+    events: ours.steps.reduce((sum, step) => sum + step.events, 0),
+    seconds: ours.steps.reduce((sum, step) => sum + step.seconds, 0),
+    eventsPerSecond: last?.eventsPerSecond ?? 0,
+    ...optional("p50Ms", last?.p50Ms),
+    ...optional("p99Ms", last?.p99Ms),
+    complete: ours.stoppedEarly === undefined && ours.steps.length === plan.scalingSteps.length,
+    note:
+      `last/first: ours ${fmt(oursRatio)} (${ours.steps.map((s) => formatNumber(s.eventsPerSecond)).join(" → ")}/s), ` +
+      `original ${fmt(originalRatio)} (${original.steps.map((s) => formatNumber(s.eventsPerSecond)).join(" → ")}/s)`,
+    details: {
+      steps: plan.scalingSteps,
+      ours: ours.steps,
+      oursStoppedEarly: ours.stoppedEarly ?? null,
+      oursRatio: oursRatio ?? null,
+      original: original.steps,
+      originalStoppedEarly: original.stoppedEarly ?? null,
+      originalRatio: originalRatio ?? null,
+    },
+  };
+}
