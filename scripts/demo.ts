@@ -3,7 +3,7 @@
  * NEO4J_URI), the OTC simulator generating traffic, the sink, and the exporter polling every
  * minute; live progress; Ctrl-C (or --duration) stops the services and prints a summary.
  */
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -128,14 +128,22 @@ function deliveredFromLogs(output: string): number {
   return sent;
 }
 
-function firstQueries(count: number): { name: string; text: string }[] {
-  const dir = join(REPO_ROOT, "queries");
-  const files = readdirSync(dir)
-    .filter((file) => file.endsWith(".cypher"))
-    .sort();
-  return files
-    .slice(0, count)
-    .map((file) => ({ name: file, text: readFileSync(join(dir, file), "utf8").trim() }));
+/** The queries the demo suggests: they need only a time range, which the demo knows. */
+const DEMO_QUERIES = [
+  "failed-logins-by-ip.cypher",
+  "incident-actions.cypher",
+  "activity-by-project-region.cypher",
+];
+
+function demoQueries(): { name: string; text: string }[] {
+  return DEMO_QUERIES.map((name) => ({
+    name,
+    text: readFileSync(join(REPO_ROOT, "queries", name), "utf8")
+      .split("\n")
+      .filter((line) => !line.startsWith("//"))
+      .join("\n")
+      .trim(),
+  }));
 }
 
 async function countActions(driver: Driver, projectId: string): Promise<number> {
@@ -231,12 +239,14 @@ async function main(): Promise<number> {
     console.log(
       `  user: ${user}   password: ${userChosePassword ? "(your NEO4J_PASSWORD)" : password}`,
     );
-    console.log("  Try these queries from queries/ (paste them into the Browser):");
-    for (const query of firstQueries(3)) {
-      console.log(`\n  // ${query.name}\n${query.text.replace(/^/gm, "  ")}`);
+    const from = new Date(Date.now() - 60 * 60_000).toISOString();
+    const to = new Date(Date.now() + 24 * 60 * 60_000).toISOString();
+    console.log("  Try these queries from queries/ in the Browser: first set the time range with");
+    console.log(`    :params {from: '${from}', to: '${to}'}`);
+    for (const query of demoQueries()) {
+      console.log(`\n  // queries/${query.name}\n${query.text.replace(/^/gm, "    ")}`);
     }
     console.log("");
-
     const started = Date.now();
     const end =
       options.duration === undefined ? Number.POSITIVE_INFINITY : started + options.duration * 1000;
