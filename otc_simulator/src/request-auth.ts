@@ -21,6 +21,8 @@ export interface TokenRegistry {
   lookup(value: string): IssuedToken | undefined;
   /** Every token issued so far expires now (clients must renew). */
   expireAll(): void;
+  /** The values of every token issued so far, oldest first (expired ones included). */
+  values(): string[];
   readonly issued: number;
 }
 
@@ -42,6 +44,7 @@ export function createTokenRegistry(clock: Clock, ttlMs: number): TokenRegistry 
       const now = clock.now();
       for (const token of tokens.values()) token.expiresAt = Math.min(token.expiresAt, now);
     },
+    values: () => [...tokens.keys()],
     get issued() {
       return issued;
     },

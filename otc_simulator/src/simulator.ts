@@ -62,6 +62,11 @@ export interface Simulator {
   setFaults(faults: FaultOptions | undefined): void;
   /** Every token issued so far expires now; the next request with one gets 401 APIG.0307. */
   expireTokens(): void;
+  /**
+   * Every token value issued so far (expired ones too), so tests can check that no log line
+   * carries one: a token is as good as the password until it expires.
+   */
+  issuedTokens(): readonly string[];
   stats(): SimulatorStats;
   /** A ready-to-paste clouds.yaml with a password cloud and an AK/SK cloud. */
   cloudsYaml(options?: { cloud?: string }): string;
@@ -256,6 +261,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     expireTokens: () => {
       tokens.expireAll();
     },
+    issuedTokens: () => tokens.values(),
     stats: () => {
       traffic.catchUp(clock.now());
       return {

@@ -173,6 +173,18 @@ describe("IAM", () => {
     assert.equal(response.status, 400);
   });
 
+  test("issuedTokens() lists every token handed out, expired ones too, and nothing else", async () => {
+    const before = sim.issuedTokens();
+    assert.equal(before.length, sim.stats().tokensIssued);
+    const first = (await post("/v3/auth/tokens", tokenRequest())).response;
+    sim.expireTokens();
+    const second = (await post("/v3/auth/tokens", tokenRequest())).response;
+    await post("/v3/auth/tokens", tokenRequest({ scope: { project: { name: "eu-de_other" } } }));
+    const issued = [first, second].map((response) => response.headers.get("x-subject-token"));
+    assert.deepEqual(sim.issuedTokens(), [...before, ...issued], "a refused request adds none");
+    assert.equal(sim.issuedTokens().length, sim.stats().tokensIssued);
+  });
+
   test("version documents at / and /v3", async () => {
     interface Version {
       id: string;
