@@ -87,7 +87,7 @@ describe("faults end to end: kill and recover", () => {
       return child;
     };
 
-    sim.setFaults({ every: 3, kinds: ["throttle", "error", "expire-token"], retryAfterSeconds: 1 });
+    sim.setFaults({ every: 2, kinds: ["throttle", "error", "expire-token"], retryAfterSeconds: 1 });
     let sink = keep(service("sink", "neo4j_sink/src/main.ts", { env: sinkEnv }));
     await waitForHttp(`http://127.0.0.1:${sinkPort}/readyz`, { process: sink, timeoutMs: 60_000 });
     let exporter = keep(service("exporter", "cts_exporter/src/main.ts", { env: exporterEnv }));
