@@ -339,6 +339,13 @@ describe("exporter as a process", () => {
     });
   }
 
+  test("a busy PORT exits 78 and names the port", async () => {
+    const busy = new URL(receiver.url).port;
+    const child = exporter({ K_SINK: receiver.url, PORT: busy });
+    assert.equal(await child.exited(), 78, child.output());
+    assert.match(child.output(), new RegExp(`cannot serve /healthz on PORT ${busy}`));
+  });
+
   test("a wrong password exits 70 (cloud client not created) without printing it", async () => {
     const wrong = await mkdtemp(join(tmpdir(), "cts-wrong-"));
     const file = join(wrong, "clouds.yaml");

@@ -81,6 +81,18 @@ describe("exporter configuration (contract section 2)", () => {
     );
   });
 
+  test("CTS_POLL_INTERVAL_SECONDS is validated like every other number", () => {
+    assert.equal(parseExporterConfig(base, []).pollIntervalSeconds, undefined);
+    assert.equal(
+      parseExporterConfig({ ...base, CTS_POLL_INTERVAL_SECONDS: "2" }, []).pollIntervalSeconds,
+      2,
+    );
+    assert.throws(
+      () => parseExporterConfig({ ...base, CTS_POLL_INTERVAL_SECONDS: "soon" }, []),
+      /CTS_POLL_INTERVAL_SECONDS/,
+    );
+  });
+
   test("batch mode is opt-in and sets the batch size", () => {
     const config = parseExporterConfig({ ...base, SINK_MODE: "Batch", SINK_BATCH_SIZE: "50" }, []);
     assert.equal(config.mode, "batch");

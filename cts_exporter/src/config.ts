@@ -14,6 +14,8 @@ export interface ExporterConfig {
   /** CTS_FROM (or --from) in minutes: first look-back and interval. */
   readonly fromMinutes: number;
   readonly overlapMinutes: number;
+  /** CTS_POLL_INTERVAL_SECONDS: an interval shorter than CTS_FROM, for demos and tests. */
+  readonly pollIntervalSeconds: number | undefined;
   readonly push: boolean;
   readonly sink: URL | undefined;
   readonly overrides: Readonly<Record<string, string>>;
@@ -70,6 +72,11 @@ const EnvSchema = z.object({
     .transform((value) => (value === undefined || value.trim() === "" ? "system" : value.trim())),
   CTS_FROM: int("CTS_FROM", { min: 1, max: 10080, fallback: 5 }),
   CTS_OVERLAP_MINUTES: int("CTS_OVERLAP_MINUTES", { min: 0, max: 1440, fallback: 10 }),
+  CTS_POLL_INTERVAL_SECONDS: int("CTS_POLL_INTERVAL_SECONDS", {
+    min: 0,
+    max: 604_800,
+    fallback: 0,
+  }),
   CTS_X_PNP: bool("CTS_X_PNP", true),
   K_SINK: z.string().optional(),
   K_CE_OVERRIDES: z.string().optional(),
@@ -196,6 +203,8 @@ export function parseExporterConfig(env: Env, argv: readonly string[]): Exporter
     tracker: data.CTS_TRACKER,
     fromMinutes: data.CTS_FROM,
     overlapMinutes: data.CTS_OVERLAP_MINUTES,
+    pollIntervalSeconds:
+      data.CTS_POLL_INTERVAL_SECONDS === 0 ? undefined : data.CTS_POLL_INTERVAL_SECONDS,
     push,
     sink,
     overrides,

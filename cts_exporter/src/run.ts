@@ -1,12 +1,5 @@
 import type { Writable } from "node:stream";
-import {
-  AppError,
-  backoffDelay,
-  createLogger,
-  ErrorCode,
-  isAppError,
-  type Logger,
-} from "@cts/shared";
+import { backoffDelay, createLogger, ErrorCode, isAppError, type Logger } from "@cts/shared";
 import { createHttpTransport } from "./adapters/http-transport.js";
 import { createDryRunTransport, createLogOnlyTransport } from "./adapters/local-transports.js";
 import { createMetrics } from "./adapters/metrics.js";
@@ -176,18 +169,23 @@ export async function runExporter(options: RunOptions): Promise<number> {
 
   const transport = buildTransport(config, logger, options.stdout);
   let lastOk: boolean | undefined;
-  const ops = config.once
-    ? undefined
-    : await startOpsServer({
+  let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
+  if (!config.once) {
+    try {
+      ops = await startOpsServer({
         port: config.port,
         health: { ready: () => lastOk !== false },
         registry: metrics.registry,
-      }).catch((error: unknown) => {
-        throw new AppError(
-          ErrorCode.CONFIG_INVALID,
-          `cannot serve /healthz on PORT ${config.port}: ${(error as Error).message}`,
-        );
       });
+    } catch (error) {
+      await transport.close?.();
+      logger.fatal(
+        { code: ErrorCode.CONFIG_INVALID },
+        `cannot serve /healthz on PORT ${config.port}: ${(error as Error).message}; choose a free PORT`,
+      );
+      return EXIT.config;
+    }
+  }
 
   logger.info(
     {
@@ -221,8 +219,7 @@ export async function runExporter(options: RunOptions): Promise<number> {
   };
   options.signal.addEventListener("abort", onStop, { once: true });
 
-  const intervalMs =
-    (Number(options.env["CTS_POLL_INTERVAL_SECONDS"]) || config.fromMinutes * 60) * 1000;
+  const intervalMs = (config.pollIntervalSeconds ?? config.fromMinutes * 60) * 1000;
   try {
     const last = await runPoller({ source: client, transport, metrics, clock, logger }, state, {
       tracker: config.tracker,
