@@ -82,6 +82,19 @@ describe("trace listing guards", () => {
     assert.equal(script.urls.length, 3);
   });
 
+  test("the same page again under a new marker ends the listing; an overlapping page does not", async () => {
+    // Bounded, so a lister without the guard fails here instead of paging forever.
+    const same = scriptedFetch((_url, call) =>
+      call > 50 ? page([], null) : page(["a", "b"], `m${call}`),
+    );
+    assert.deepEqual(await collect(lister(same.fetch)()), ["a", "b"]);
+    assert.equal(same.urls.length, 2, "stopped at the first repeat");
+    const pages = [page(["a", "b"], "b"), page(["b", "c"], "c"), page(["d"], null)];
+    const overlapping = scriptedFetch((_url, call) => pages[call - 1] ?? page([], null));
+    assert.deepEqual(await collect(lister(overlapping.fetch)()), ["a", "b", "b", "c", "d"]);
+    assert.equal(overlapping.urls.length, 3);
+  });
+
   test("an empty page ends the listing even with a marker", async () => {
     const script = scriptedFetch(() => page([], "still-more?"));
     assert.deepEqual(await collect(lister(script.fetch)()), []);
