@@ -11,17 +11,11 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { runExporter, EXIT } from "@cts/cts_exporter";
-import {
-  freePort,
-  leakedSecrets,
-  startProcess,
-  waitFor,
-  waitForHttp,
-  REPO_ROOT,
-} from "@cts/devkit";
+import { freePort, startProcess, waitFor, waitForHttp, REPO_ROOT } from "@cts/devkit";
 import { manualClock, startSimulator, type ManualClock, type Simulator } from "@cts/otc_simulator";
 import type { RawCtsTrace } from "@cts/shared";
 import { duplicateIds, startEventReceiver, type EventReceiver } from "./support/event-receiver.js";
+import { assertNoSecrets, simulatorSecrets } from "./support/secrets.js";
 
 const MIN = 60_000;
 
@@ -188,11 +182,9 @@ describe("exporter end to end on a simulated clock", () => {
     assert.match(logs, /"eventIds":\["poison"\]/);
   });
 
-  test("no log line carries the password or the secret key", () => {
-    assert.deepEqual(
-      leakedSecrets(logs, [sim.credentials.password, sim.credentials.secretKey]),
-      [],
-    );
+  test("no log line carries the password, the secret key or an IAM token", () => {
+    assert.ok(sim.issuedTokens().length > 0, "the cycles authenticated");
+    assertNoSecrets(logs, simulatorSecrets(sim), "the exporter's log");
   });
 });
 
@@ -289,10 +281,7 @@ describe("exporter as a process", () => {
     );
     assert.deepEqual(duplicateIds(receiver.accepted), [], "nothing delivered twice");
     assert.match(child.output(), /"msg":"cts_exporter stopped"/);
-    assert.deepEqual(
-      leakedSecrets(child.output(), [sim.credentials.password, sim.credentials.secretKey]),
-      [],
-    );
+    assertNoSecrets(child.output(), simulatorSecrets(sim), "the exporter's log");
   });
 
   test("--dry-run prints each event as one JSON line and sends nothing", async () => {
@@ -310,6 +299,7 @@ describe("exporter as a process", () => {
       .find((e) => e.id === "dry-1");
     assert.ok(event, "the trace was printed as a CloudEvent");
     assert.equal(receiver.statuses.length, before, "nothing was sent");
+    assertNoSecrets(child.output(), simulatorSecrets(sim), "the exporter's output");
   });
 
   const configurationErrors: [string, Record<string, string>, RegExp, number][] = [
@@ -332,10 +322,7 @@ describe("exporter as a process", () => {
       const child = exporter({ K_SINK: receiver.url, ...env }, ["--once"]);
       assert.equal(await child.exited(), expected, child.output());
       assert.match(child.output(), pattern);
-      assert.deepEqual(
-        leakedSecrets(child.output(), [sim.credentials.password, sim.credentials.secretKey]),
-        [],
-      );
+      assertNoSecrets(child.output(), simulatorSecrets(sim), "the exporter's log");
     });
   }
 
@@ -344,6 +331,8 @@ describe("exporter as a process", () => {
     const child = exporter({ K_SINK: receiver.url, PORT: busy });
     assert.equal(await child.exited(), 78, child.output());
     assert.match(child.output(), new RegExp(`cannot serve /healthz on PORT ${busy}`));
+    // It had authenticated by then: the token must not be in the message either.
+    assertNoSecrets(child.output(), simulatorSecrets(sim), "the exporter's log");
   });
 
   test("a wrong password exits 70 (cloud client not created) without printing it", async () => {
@@ -355,9 +344,10 @@ describe("exporter as a process", () => {
     await writeFile(file, text);
     const child = exporter({ K_SINK: receiver.url, OS_CLIENT_CONFIG_FILE: file }, ["--once"]);
     assert.equal(await child.exited(), 70, child.output());
-    assert.deepEqual(
-      leakedSecrets(child.output(), ["Wrong-Password-123", sim.credentials.password]),
-      [],
+    assertNoSecrets(
+      child.output(),
+      { wrongPassword: "Wrong-Password-123", ...simulatorSecrets(sim) },
+      "the exporter's log",
     );
   });
 });
