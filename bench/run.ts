@@ -20,7 +20,7 @@ import {
 import type { BenchContext, BenchPlan, Scenario, ScenarioName } from "./lib/types.js";
 import { baseline } from "./scenarios/baseline.js";
 import { ceiling } from "./scenarios/ceiling.js";
-import { exporter } from "./scenarios/exporter.js";
+import { exporter, exporterBatch } from "./scenarios/exporter.js";
 import { scaling } from "./scenarios/scaling.js";
 import { sinkBatch, sinkBinary } from "./scenarios/sink-http.js";
 
@@ -33,6 +33,7 @@ const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
   ceiling,
   scaling,
   exporter,
+  "exporter-batch": exporterBatch,
 };
 
 /** Events the run needs: the throughput scenarios' set, or scaling's growth plus its samples. */

@@ -12,13 +12,16 @@ export const USAGE = `pnpm bench [options]
   --batch-concurrency N batch-mode requests in flight (default 4)
   --ceiling-batch N     events per transaction in the ceiling scenario (default 5000)
   --exporter-traces N   traces the simulator serves to the exporter (default 200000)
+  --exporter-dist       run the compiled exporter (cts_exporter/dist, after \`pnpm build\`), as
+                        \`pnpm start:exporter\` and the container do; default: its sources via tsx
   --sink-cpu-prof       write V8 CPU profiles of the sink to bench/results/profiles/
   -h, --help
 
 Environment: NEO4J_URI + NEO4J_PASSWORD (+ NEO4J_USER) use that server; ALL ITS DATA IS DELETED.
 Otherwise a Neo4j is started for the run (BENCH_NEO4J_HEAP, default 2g; BENCH_NEO4J_PAGECACHE,
-default 1g). SINK_* variables are passed to the sink (and SINK_MODE, SINK_BATCH_SIZE,
-SINK_CONCURRENCY to the exporter).`;
+default 1g). SINK_* variables are passed to the sink, SINK_BATCH_SIZE and SINK_CONCURRENCY
+also to the exporter (exporter-batch sets SINK_MODE=batch); BENCH_EXPORTER_NODE_OPTIONS becomes
+the exporter's NODE_OPTIONS.`;
 
 const FULL_BOUNDS: Record<ScenarioName, number> = {
   "sink-binary": 90,
@@ -27,6 +30,7 @@ const FULL_BOUNDS: Record<ScenarioName, number> = {
   ceiling: 60,
   scaling: 30,
   exporter: 180,
+  "exporter-batch": 120,
 };
 const QUICK_BOUNDS: Record<ScenarioName, number> = {
   "sink-binary": 20,
@@ -35,6 +39,7 @@ const QUICK_BOUNDS: Record<ScenarioName, number> = {
   ceiling: 20,
   scaling: 10,
   exporter: 60,
+  "exporter-batch": 60,
 };
 
 function positive(value: string | undefined, fallback: number, name: string): number {
@@ -93,6 +98,7 @@ export function parseCli(argv: readonly string[], resultsDir: string): CliOption
       "ceiling-batch": { type: "string" },
       "exporter-traces": { type: "string" },
       "sink-cpu-prof": { type: "boolean", default: false },
+      "exporter-dist": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -118,6 +124,7 @@ export function parseCli(argv: readonly string[], resultsDir: string): CliOption
       quick ? 20_000 : 200_000,
       "exporter-traces",
     ),
+    exporterDist: values["exporter-dist"],
     cpuProfileDir: values["sink-cpu-prof"] ? join(resultsDir, "profiles") : undefined,
   };
   return { help: values.help, scenarios: scenarioList(values.scenarios), plan };

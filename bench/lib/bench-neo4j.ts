@@ -79,7 +79,10 @@ export async function openBenchNeo4j(options: BenchNeo4jOptions): Promise<BenchN
   try {
     await driver.verifyConnectivity();
     const version = await versionOf(driver);
-    const pid = server === undefined ? undefined : (await neo4jServer.status(server.settings)).pid;
+    // For NEO4J_URI's server, BENCH_NEO4J_PID (optional) lets the report show its CPU use too.
+    const externalPid = Number(process.env["BENCH_NEO4J_PID"]) || undefined;
+    const pid =
+      server === undefined ? externalPid : (await neo4jServer.status(server.settings)).pid;
     const config = { uri, user, password, database: undefined };
     return {
       uri,

@@ -43,6 +43,8 @@ export function machineBusySeconds(): number | undefined {
 
 /** Who burnt how much CPU during a phase: the evidence for "what was the bottleneck". */
 export interface CpuMeter {
+  /** Reads every process now: call it while a short-lived process runs, its last reading counts. */
+  sample(): void;
   /**
    * Cores used on average since the start, per process name, plus `others`: what the rest of
    * the machine (colleagues' tests, say) used meanwhile, i.e. the contention.
@@ -53,18 +55,26 @@ export interface CpuMeter {
 export function meterCpu(pids: Readonly<Record<string, number | undefined>>): CpuMeter {
   const started = performance.now();
   const machineBefore = machineBusySeconds();
-  const before = Object.fromEntries(
-    Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]),
-  );
+  const read = () =>
+    Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const before = read();
+  const last: Record<string, number | undefined> = { ...before };
+  const sample = () => {
+    for (const [name, seconds] of Object.entries(read())) {
+      if (seconds !== undefined) last[name] = seconds;
+    }
+  };
   return {
+    sample,
     stop() {
+      sample();
       const seconds = (performance.now() - started) / 1000;
       const cores: Record<string, number> = {};
       const round = (value: number) => Math.round(value * 100) / 100;
       let ours = 0;
-      for (const [name, pid] of Object.entries(pids)) {
+      for (const name of Object.keys(pids)) {
         const start = before[name];
-        const end = cpuSeconds(pid);
+        const end = last[name];
         if (start !== undefined && end !== undefined && seconds > 0) {
           cores[name] = round((end - start) / seconds);
           ours += end - start;

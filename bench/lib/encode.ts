@@ -1,5 +1,5 @@
 import { batchMessage, binaryMessage } from "@cts/shared";
-import { eventToGraphRow, parseCloudEvents, SINK_DEFAULTS, type GraphRow } from "@cts/neo4j_sink";
+import { requestToGraphRows, SINK_DEFAULTS, type GraphRow } from "@cts/neo4j_sink";
 import type { BenchEvent } from "./event-set.js";
 import type { Shot } from "./http-load.js";
 
@@ -23,10 +23,6 @@ export function batchShots(events: readonly BenchEvent[], size: number): Shot[] 
  * mapped by the sink's own code, so direct writes store exactly what the HTTP path stores.
  */
 export function graphRows(events: readonly BenchEvent[]): GraphRow[] {
-  return events.map((event) => {
-    const message = binaryMessage(event);
-    const [received] = parseCloudEvents("binary", message.headers, message.body);
-    if (received === undefined) throw new Error(`event ${event.id} did not parse`);
-    return eventToGraphRow(received, { maxTextChars: SINK_DEFAULTS.maxTextChars });
-  });
+  const options = { maxTextChars: SINK_DEFAULTS.maxTextChars };
+  return events.flatMap((event) => requestToGraphRows(binaryMessage(event), options).rows);
 }

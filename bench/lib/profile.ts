@@ -11,14 +11,18 @@ export interface ProfileSummary {
   readonly dbHits: number;
   /** Operators that hint at a problem if present: label scans and Eager. */
   readonly warnings: string[];
+  /** The operators with the most database hits, with Neo4j's description of each. */
+  readonly top: { readonly operator: string; readonly details: string; readonly dbHits: number }[];
 }
 
 interface PlanNode {
   readonly operatorType: string;
   readonly dbHits: number;
-  readonly identifiers?: readonly string[];
+  readonly arguments: Readonly<Record<string, unknown>>;
   readonly children: readonly PlanNode[];
 }
+
+const TOP = 3;
 
 function walk(plan: PlanNode, visit: (node: PlanNode) => void): void {
   visit(plan);
@@ -37,6 +41,7 @@ export async function profileStatements(
   const session = driver.session({ defaultAccessMode: neo4j.session.WRITE });
   let dbHits = 0;
   const warnings = new Set<string>();
+  const operators: ProfileSummary["top"] = [];
   try {
     await session.executeWrite(async (tx) => {
       for (const statement of statements) {
@@ -47,11 +52,18 @@ export async function profileStatements(
           dbHits += node.dbHits;
           const operator = node.operatorType.split("@")[0] ?? node.operatorType;
           if (/LabelScan|AllNodesScan|Eager/.test(operator)) warnings.add(operator);
+          const details = node.arguments["Details"];
+          operators.push({
+            operator,
+            details: typeof details === "string" ? details.slice(0, 120) : "",
+            dbHits: node.dbHits,
+          });
         });
       }
     });
   } finally {
     await session.close();
   }
-  return { dbHits, warnings: [...warnings].sort() };
+  const top = operators.sort((a, b) => b.dbHits - a.dbHits).slice(0, TOP);
+  return { dbHits, warnings: [...warnings].sort(), top };
 }

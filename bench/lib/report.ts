@@ -103,12 +103,15 @@ export function compare(results: Results): Comparison[] {
 
 const atLeast = (value: number | undefined, goal: number) =>
   value === undefined ? undefined : value >= goal;
+const atMost = (value: number | undefined, goal: number) =>
+  value === undefined ? undefined : value <= goal;
 
 export function evaluateTargets(results: Results, comparisons: readonly Comparison[]): Target[] {
   const value = (name: string) => comparisons.find((c) => c.name === name)?.value;
-  const exporterRss = (results.exporter?.details as { peakRssMiB?: number } | undefined)
-    ?.peakRssMiB;
-  const rssMB = exporterRss === undefined ? undefined : (exporterRss * 1024 * 1024) / 1e6;
+  const rssMB = (name: "exporter" | "exporter-batch") => {
+    const mib = (results[name]?.details as { peakRssMiB?: number } | undefined)?.peakRssMiB;
+    return mib === undefined ? undefined : (mib * 1024 * 1024) / 1e6;
+  };
   return [
     {
       name: "sink, batch mode",
@@ -155,9 +158,23 @@ export function evaluateTargets(results: Results, comparisons: readonly Comparis
     {
       name: "exporter peak RSS",
       goal: "<= 200 MB",
-      measured: rssMB,
+      measured: rssMB("exporter"),
       unit: "MB",
-      met: rssMB === undefined ? undefined : rssMB <= 200,
+      met: atMost(rssMB("exporter"), 200),
+    },
+    {
+      name: "exporter throughput (batch mode)",
+      goal: ">= 10,000 events/s",
+      measured: results["exporter-batch"]?.eventsPerSecond,
+      unit: "events/s",
+      met: atLeast(results["exporter-batch"]?.eventsPerSecond, 10_000),
+    },
+    {
+      name: "exporter peak RSS (batch mode)",
+      goal: "<= 200 MB",
+      measured: rssMB("exporter-batch"),
+      unit: "MB",
+      met: atMost(rssMB("exporter-batch"), 200),
     },
   ];
 }

@@ -8,6 +8,7 @@ export const SCENARIO_NAMES = [
   "ceiling",
   "scaling",
   "exporter",
+  "exporter-batch",
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -31,6 +32,8 @@ export interface BenchPlan {
   readonly batchConcurrency: number;
   readonly ceilingBatchSize: number;
   readonly exporterTraces: number;
+  /** Run the compiled exporter (`pnpm build`) instead of its sources through tsx. */
+  readonly exporterDist: boolean;
   /** Directory for the sink's V8 CPU profiles, when asked for. */
   readonly cpuProfileDir: string | undefined;
 }

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +12,8 @@ import { rate, round } from "../lib/stats.js";
 import type { BenchContext, ScenarioResult } from "../lib/types.js";
 
 const MINUTE = 60_000;
+/** What `pnpm start:exporter` and the container run, after `pnpm build`. */
+const DIST_ENTRY = "cts_exporter/dist/main.js";
 
 interface ReceiverStats {
   readonly events: number;
@@ -20,15 +23,17 @@ interface ReceiverStats {
   readonly lastMs: number;
 }
 
-function tsxProcess(
+/** Runs a TypeScript entry point through tsx, or (`dist`) its compiled JavaScript as is. */
+function nodeProcess(
   name: string,
   entry: string,
-  options: { env: Record<string, string>; args?: string[] },
+  options: { env: Record<string, string>; args?: string[]; dist?: boolean },
 ): ManagedProcess {
+  const loader = options.dist === true ? [] : ["--import", "tsx", "--conditions=@cts/source"];
   const child = startProcess({
     name,
     command: process.execPath,
-    args: ["--import", "tsx", "--conditions=@cts/source", entry, ...(options.args ?? [])],
+    args: [...loader, entry, ...(options.args ?? [])],
     cwd: REPO_ROOT,
     env: { PATH: process.env["PATH"], HOME: process.env["HOME"], ...options.env },
   });
@@ -38,7 +43,7 @@ function tsxProcess(
 }
 
 async function startReceiver(): Promise<{ process: ManagedProcess; url: string }> {
-  const receiver = tsxProcess("receiver", "bench/lib/receiver-main.ts", { env: {} });
+  const receiver = nodeProcess("receiver", "bench/lib/receiver-main.ts", { env: {} });
   let port: number | undefined;
   await waitFor(
     () => {
@@ -62,15 +67,25 @@ function cycleSummary(
     : (JSON.parse(line) as { collected: number; sent: number; durationMs: number });
 }
 
-/** SINK_* tuning for the exporter, e.g. `SINK_MODE=batch pnpm bench --scenarios exporter`. */
-function exporterTuning(): Record<string, string> {
-  const names = ["SINK_MODE", "SINK_BATCH_SIZE", "SINK_CONCURRENCY"];
-  return Object.fromEntries(
-    names.flatMap((name) => {
-      const value = process.env[name];
-      return value === undefined ? [] : [[name, value]];
-    }),
+/** SINK_* tuning for the exporter, e.g. `SINK_CONCURRENCY=64 pnpm bench --scenarios exporter`. */
+function exporterTuning(mode: "binary" | "batch"): Record<string, string> {
+  const names = ["SINK_BATCH_SIZE", "SINK_CONCURRENCY"];
+  const defaults = mode === "batch" ? { SINK_MODE: "batch" } : {};
+  return Object.assign(
+    defaults,
+    Object.fromEntries(
+      names.flatMap((name) => {
+        const value = process.env[name];
+        return value === undefined ? [] : [[name, value]];
+      }),
+    ),
   );
+}
+
+/** BENCH_EXPORTER_NODE_OPTIONS becomes the exporter's NODE_OPTIONS (e.g. a heap limit). */
+function nodeOptions(): Record<string, string> {
+  const value = process.env["BENCH_EXPORTER_NODE_OPTIONS"];
+  return value === undefined || value === "" ? {} : { NODE_OPTIONS: value };
 }
 
 /**
@@ -78,8 +93,12 @@ function exporterTuning(): Record<string, string> {
  * own process, `--once`) lists them page by page, maps them and delivers them to a receiver
  * that answers 202. Events per second over the exporter's cycle and its peak RSS (VmHWM).
  */
-export async function exporter(context: BenchContext): Promise<ScenarioResult> {
+async function runExporterScenario(
+  context: BenchContext,
+  mode: "binary" | "batch",
+): Promise<ScenarioResult> {
   const { plan } = context;
+  const scenario = mode === "batch" ? "exporter-batch" : "exporter";
   const now = Date.now();
   const count = plan.exporterTraces;
   log(`exporter: simulator preloading ${formatNumber(count)} traces in one window`);
@@ -94,10 +113,15 @@ export async function exporter(context: BenchContext): Promise<ScenarioResult> {
     const clouds = join(dir, "clouds.yaml");
     await writeFile(clouds, sim.cloudsYaml({ cloud: "sim" }));
     const idleTsxMiB = peakRssMiB(receiver.process.child.pid);
-    const tuning = exporterTuning();
+    const tuning = exporterTuning(mode);
     log(`exporter: --once over ${formatNumber(count)} traces ${JSON.stringify(tuning)}`);
     const started = performance.now();
-    const child = tsxProcess("cts_exporter", "cts_exporter/src/main.ts", {
+    const dist = plan.exporterDist;
+    if (dist && !existsSync(join(REPO_ROOT, DIST_ENTRY))) {
+      throw new Error(`--exporter-dist needs ${DIST_ENTRY}: run \`pnpm build\` first`);
+    }
+    const child = nodeProcess("cts_exporter", dist ? DIST_ENTRY : "cts_exporter/src/main.ts", {
+      dist,
       args: ["--once"],
       env: {
         OS_CLIENT_CONFIG_FILE: clouds,
@@ -106,6 +130,7 @@ export async function exporter(context: BenchContext): Promise<ScenarioResult> {
         CTS_FROM: "60",
         PORT: "0",
         ...tuning,
+        ...nodeOptions(),
       },
     });
     const cpu = meterCpu({
@@ -113,13 +138,14 @@ export async function exporter(context: BenchContext): Promise<ScenarioResult> {
       receiver: receiver.process.child.pid,
       simulator: process.pid,
     });
-    const deadline = started + plan.boundsSeconds.exporter * 1000;
+    const deadline = started + plan.boundsSeconds[scenario] * 1000;
     let peak = 0;
     let lastLog = started;
     let exitCode: number | string | undefined;
     void child.exited().then((code) => (exitCode = code));
     while (exitCode === undefined && performance.now() < deadline) {
       peak = Math.max(peak, peakRssMiB(child.child.pid) ?? 0);
+      cpu.sample();
       if (performance.now() - lastLog > 5_000) {
         lastLog = performance.now();
         const seen = (await (await fetch(`${receiver.url}/stats`)).json()) as ReceiverStats;
@@ -130,21 +156,24 @@ export async function exporter(context: BenchContext): Promise<ScenarioResult> {
       await sleep(100);
     }
     const cores = cpu.stop();
-    exitCode ??= `killed at the ${plan.boundsSeconds.exporter} s bound: ${String(await child.stop("SIGKILL"))}`;
+    exitCode ??= `killed at the ${plan.boundsSeconds[scenario]} s bound: ${String(await child.stop("SIGKILL"))}`;
     const wallMs = performance.now() - started;
     const received = (await (await fetch(`${receiver.url}/stats`)).json()) as ReceiverStats;
     const summary = cycleSummary(child.output());
     const cycleMs = summary?.durationMs ?? wallMs;
     const eventsPerSecond = rate(received.events, cycleMs);
     return {
-      scenario: "exporter",
+      scenario,
       events: received.events,
       seconds: cycleMs / 1000,
       eventsPerSecond,
       complete: received.events >= count && exitCode === 0,
-      note: `peak RSS ${round(peak)} MiB (idle tsx process ${round(idleTsxMiB ?? 0)} MiB); ${received.requests} requests; exit ${String(exitCode)}`,
+      note:
+        `peak RSS ${round(peak)} MiB (${dist ? "dist" : "tsx"}; an idle tsx process: ${round(idleTsxMiB ?? 0)} MiB); ` +
+        `${formatNumber(received.requests)} requests; exit ${String(exitCode)}`,
       details: {
         offered: count,
+        runs: dist ? DIST_ENTRY : "cts_exporter/src/main.ts through tsx",
         peakRssMiB: round(peak, 1),
         idleTsxProcessRssMiB: round(idleTsxMiB ?? 0, 1),
         exitCode,
@@ -153,6 +182,7 @@ export async function exporter(context: BenchContext): Promise<ScenarioResult> {
         receiver: received,
         receiverSpanEventsPerSecond: rate(received.events, received.lastMs - received.firstMs),
         tuning,
+        nodeOptions: nodeOptions()["NODE_OPTIONS"] ?? null,
         cpuCores: cores,
       },
     };
@@ -161,4 +191,14 @@ export async function exporter(context: BenchContext): Promise<ScenarioResult> {
     await sim.close();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** 6. The exporter as configured by default: binary mode, 16 requests in flight. */
+export function exporter(context: BenchContext): Promise<ScenarioResult> {
+  return runExporterScenario(context, "binary");
+}
+
+/** 6b. The same with SINK_MODE=batch (200 events per request by default). */
+export function exporterBatch(context: BenchContext): Promise<ScenarioResult> {
+  return runExporterScenario(context, "batch");
 }

@@ -5,7 +5,7 @@ import type { EventSet } from "../lib/event-set.js";
 import { postAll } from "../lib/http-load.js";
 import { growOriginalGraph } from "../lib/original-growth.js";
 import { ORIGINAL_EVENT_QUERY, originalParams } from "../lib/original-pattern.js";
-import { profileStatements } from "../lib/profile.js";
+import { profileStatements, type ProfileSummary } from "../lib/profile.js";
 import { formatNumber, log } from "../lib/progress.js";
 import { startSinkProcess, writeDelta } from "../lib/sink-process.js";
 import { growWithSinkWrites } from "../lib/sink-writes.js";
@@ -27,6 +27,8 @@ export interface ScalingStep {
   /** PROFILE of one sink batch (or one original event), divided per event. */
   readonly dbHitsPerEvent: number;
   readonly planWarnings: string[];
+  /** Where the database hits went (PROFILE's costliest operators). */
+  readonly planTop: ProfileSummary["top"];
   readonly extra?: Readonly<Record<string, unknown>>;
 }
 
@@ -54,14 +56,11 @@ async function scaleOurs(db: BenchNeo4j, events: EventSet, plan: BenchPlan): Pro
     for (const target of plan.scalingSteps) {
       if (performance.now() > deadline)
         return { steps, stoppedEarly: `time bound before ${target}` };
-      if (target > cursor) {
+      const missing = target - (await db.count("Action"));
+      if (missing > 0) {
         log(`scaling (ours): growing to ${formatNumber(target)} actions`);
-        await growWithSinkWrites(
-          db.driver,
-          { events, start: cursor, count: target - cursor },
-          GROW_BATCH,
-        );
-        cursor = target;
+        await growWithSinkWrites(db.driver, { events, start: cursor, count: missing }, GROW_BATCH);
+        cursor += missing;
       }
       const actions = await db.count("Action");
       const sample = buildWriteBatch(graphRows(events.slice(cursor, plan.batchSize)));
@@ -83,6 +82,7 @@ async function scaleOurs(db: BenchNeo4j, events: EventSet, plan: BenchPlan): Pro
         ...optional("p99Ms", percentile(load.latenciesMs, 99)),
         dbHitsPerEvent: profile.dbHits / sample.actions.length,
         planWarnings: profile.warnings,
+        planTop: profile.top,
         extra: { sinkWrites: writes, failures: load.failures },
       });
     }
@@ -100,22 +100,21 @@ async function scaleOriginal(db: BenchNeo4j, events: EventSet, plan: BenchPlan):
   let cursor = 0;
   for (const target of plan.scalingSteps) {
     if (performance.now() > deadline) return { steps, stoppedEarly: `time bound before ${target}` };
-    if (target > cursor) {
+    const missing = target - (await db.count("ACTION"));
+    if (missing > 0) {
       log(`scaling (original): growing its graph to ${formatNumber(target)} actions`);
-      const grown = await growOriginalGraph(
-        db.driver,
-        { events, start: cursor, count: target - cursor },
-        deadline,
-      );
-      if (!grown) return { steps, stoppedEarly: `time bound while growing to ${target}` };
-      cursor = target;
+      const range = { events, start: cursor, count: missing };
+      if (!(await growOriginalGraph(db.driver, range, deadline))) {
+        return { steps, stoppedEarly: `time bound while growing to ${target}` };
+      }
+      cursor += missing;
     }
     const actions = await db.count("ACTION");
     const [probe] = events.slice(cursor, 1).map(originalParams);
     cursor += 1;
     const profile =
       probe === undefined
-        ? { dbHits: 0, warnings: [] }
+        ? { dbHits: 0, warnings: [], top: [] }
         : await profileStatements(db.driver, [{ text: ORIGINAL_EVENT_QUERY, parameters: probe }]);
     log(`scaling (original): measuring at ${formatNumber(actions)} actions`);
     const params = events.slice(cursor, plan.scalingMeasureEvents).map(originalParams);
@@ -134,6 +133,7 @@ async function scaleOriginal(db: BenchNeo4j, events: EventSet, plan: BenchPlan):
       ...optional("p99Ms", percentile(run.latenciesMs, 99)),
       dbHitsPerEvent: profile.dbHits,
       planWarnings: profile.warnings,
+      planTop: profile.top,
       extra: { errors: run.errors },
     });
   }
