@@ -77,6 +77,17 @@ function isFile(path: string): boolean {
  * Reads and parses one file as YAML (JSON is YAML too). Syntax errors report the line and column
  * but never js-yaml's source snippet, which would print the neighbouring lines: passwords.
  */
+/**
+ * js-yaml's reason without the text it quotes: an unquoted password that starts with `!` or `*`
+ * is read as a tag or an alias, and the reason would print it ("unknown tag !<!secret>").
+ */
+export function yamlReason(reason: string): string {
+  if (/\b(tag|alias|anchor)\b/i.test(reason)) {
+    return "a value starts with ! or * or & and was read as a YAML tag, alias or anchor; put such values in quotes";
+  }
+  return reason.replace(/"[^"]*"|'[^']*'|<[^>]*>/g, "(…)");
+}
+
 export function readDocument(path: string): FoundDocument {
   const fail = (problem: string) =>
     new AppError(ErrorCode.CONFIG_INVALID, `"${path}": ${problem}`, { details: { file: path } });
@@ -98,7 +109,9 @@ export function readDocument(path: string): FoundDocument {
         error.mark === undefined
           ? ""
           : ` at line ${error.mark.line + 1}, column ${error.mark.column + 1}`;
-      throw fail(`is not valid YAML${where}: ${error.reason}; check quotes and indentation there`);
+      throw fail(
+        `is not valid YAML${where}: ${yamlReason(error.reason)}; check quotes and indentation there`,
+      );
     }
     throw fail("is not valid YAML");
   }

@@ -95,6 +95,30 @@ describe("trace listing guards", () => {
     assert.equal(overlapping.urls.length, 3);
   });
 
+  test("a page newer than the one before ends the listing; older by either time measure goes on", async () => {
+    const at = (id: string, time: number, record = time) => ({
+      trace_id: id,
+      time,
+      record_time: record,
+    });
+    const body = (traces: object[], marker: string | null) =>
+      Response.json({ traces, meta_data: { count: traces.length, marker } });
+    // Bounded, so a lister without the guard fails here instead of paging forever.
+    const forward = scriptedFetch((_url, call) =>
+      call > 50 ? page([], null) : body([at(`n${call}`, 1_000 + call)], `n${call}`),
+    );
+    assert.deepEqual(await collect(lister(forward.fetch)()), ["n1"]);
+    assert.equal(forward.urls.length, 2, "stopped at the first page that went forward");
+    // A late-recorded trace: newer by time than the previous page, older by record time.
+    const pages = [
+      body([at("a", 5_000, 9_000), at("b", 4_000, 8_000)], "b"),
+      body([at("late", 4_500, 7_000)], "late"),
+      body([at("c", 3_000, 3_000)], null),
+    ];
+    const mixed = scriptedFetch((_url, call) => pages[call - 1] ?? page([], null));
+    assert.deepEqual(await collect(lister(mixed.fetch)()), ["a", "b", "late", "c"]);
+  });
+
   test("an empty page ends the listing even with a marker", async () => {
     const script = scriptedFetch(() => page([], "still-more?"));
     assert.deepEqual(await collect(lister(script.fetch)()), []);

@@ -67,11 +67,41 @@ function idsOf(traces: readonly unknown[]): Set<string> {
   return ids;
 }
 
+/** The newest and oldest `time` and record time of one page. */
+interface TimeSpan {
+  readonly newestTime: number;
+  readonly oldestTime: number;
+  readonly newestRecord: number;
+  readonly oldestRecord: number;
+}
+
+function timeSpan(page: readonly ListedTrace[]): TimeSpan | undefined {
+  if (page.length === 0) return undefined;
+  const times = page.map(({ trace }) => trace.time);
+  const records = page.map(({ trace }) => trace.record_time ?? trace.time);
+  return {
+    newestTime: Math.max(...times),
+    oldestTime: Math.min(...times),
+    newestRecord: Math.max(...records),
+    oldestRecord: Math.min(...records),
+  };
+}
+
+/**
+ * Whether a page continues back in time from the previous one. CTS documents `next` as "earlier
+ * than the marker" without saying whether by `time` or by record time, so a page is accepted
+ * when either ordering holds; only a page newer by both measures is refused.
+ */
+function goesBack(page: TimeSpan, previous: TimeSpan): boolean {
+  return page.newestTime <= previous.oldestTime || page.newestRecord <= previous.oldestRecord;
+}
+
 /**
  * Lists every trace of a window, page by page (`GET /v3/{project_id}/traces`, `limit=200`,
  * `next` = the previous page's `meta_data.marker`), until the marker is null, a page comes back
- * empty, a marker repeats, or a page holds only traces of the page before (guards against a
- * service that pages in circles, or hands out a new marker with the same page). A generator
+ * empty, a marker repeats, a page holds only traces of the page before, or a page is newer than
+ * the one before (guards against a service that pages in circles, hands out a new marker with
+ * the same page, or pages forward without end). A generator
  * holding one page at a time, so memory stays flat however many traces a window has.
  */
 export async function* listTraces(
@@ -81,6 +111,7 @@ export async function* listTraces(
 ): AsyncGenerator<ListedTrace, void, undefined> {
   const seenMarkers = new Set<string>();
   let previousIds = new Set<string>();
+  let floor: TimeSpan | undefined;
   let next: string | undefined;
   for (let page = 1; ; page++) {
     const query: [string, string][] = [
@@ -121,6 +152,7 @@ export async function* listTraces(
       return;
     }
     previousIds = ids;
+    const listed: ListedTrace[] = [];
     for (const raw of traces) {
       const invalid = (reason: InvalidTrace) => {
         deps.logger.warn(reason, "skipping a trace that is not a valid CTS trace");
@@ -131,9 +163,21 @@ export async function* listTraces(
         continue;
       }
       const result = CtsTrace.safeParse(raw);
-      if (result.success) yield { trace: result.data, raw };
+      if (result.success) listed.push({ trace: result.data, raw });
       else invalid(describeInvalid(raw, result.error.issues));
     }
+    const span = timeSpan(listed);
+    if (floor !== undefined && span !== undefined && !goesBack(span, floor)) {
+      // `next` asks for older traces; a page newer than the last one means the service pages
+      // forward without end (seen: a fake CTS minting new traces and markers forever).
+      deps.logger.warn(
+        { marker: next, page },
+        "CTS answered a paging marker with newer traces instead of older ones; stopping this listing",
+      );
+      return;
+    }
+    floor = span ?? floor;
+    yield* listed;
     const marker = parsed.meta_data?.marker ?? undefined;
     if (marker === undefined || marker === "" || traces.length === 0) return;
     if (seenMarkers.has(marker)) {
