@@ -2,14 +2,7 @@ export { AppError, ErrorCode, isAppError, toAppError } from "./errors.js";
 export type { AppErrorOptions } from "./errors.js";
 export { createLogger, REDACT_PATHS } from "./logging.js";
 export type { Logger, LoggerOptions } from "./logging.js";
-export {
-  CtsDomain,
-  CtsTrace,
-  CtsTracePage,
-  CtsUser,
-  codeAsString,
-  jsonishAsString,
-} from "./cts/trace.js";
+export { CtsDomain, CtsTrace, CtsTracePage, CtsUser, codeAsString } from "./cts/trace.js";
 export type { RawCtsTrace } from "./cts/trace.js";
 export {
   EXTENSION_NAME,

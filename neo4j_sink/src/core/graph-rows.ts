@@ -1,4 +1,6 @@
-import { codeAsString, jsonishAsString } from "@cts/shared";
+import { createHash } from "node:crypto";
+import { codeAsString } from "@cts/shared";
+import { boundedJson } from "./bounded-json.js";
 import type { ReceivedEvent } from "./cloudevent-parser.js";
 
 /**
@@ -58,6 +60,28 @@ export function truncateText(value: string, max: number): { text: string; trunca
   return { text: value.slice(0, end), truncated: true };
 }
 
+/**
+ * Neo4j refuses to index a string property of more than about 8 KB ("Property value is too
+ * large to index"). Keys and indexed names longer than this many UTF-16 units (at most 6 KB of
+ * UTF-8) are shortened so such an event is stored instead of failing for good: a key keeps a
+ * prefix plus a hash of the whole value, so distinct long keys stay distinct; a name keeps a prefix.
+ */
+export const MAX_INDEXED_CHARS = 2000;
+
+/** A key short enough to index, still unique for distinct long values. */
+export function indexableKey(value: string): string {
+  if (value.length <= MAX_INDEXED_CHARS) return value;
+  const digest = createHash("sha256").update(value, "utf8").digest("hex").slice(0, 32);
+  return `${truncateText(value, MAX_INDEXED_CHARS - 40).text}…#${digest}`;
+}
+
+/** An indexed non-key value (a name) short enough to index. */
+function indexableName(value: string | null): string | null {
+  return value === null ? null : truncateText(value, MAX_INDEXED_CHARS).text;
+}
+
+const key = (value: string | null): string | null => (value === null ? null : indexableKey(value));
+
 const PROJECT_IN_SOURCE = /\/v\d+(?:\.\d+)?\/([0-9A-Za-z_-]+)\/?$/;
 const REGION_IN_SOURCE = /^https?:\/\/cts\.([a-z0-9-]+)\./i;
 
@@ -98,14 +122,35 @@ function resourceOf(event: ReceivedEvent) {
   return { resourceKey, resourceId, resourceName };
 }
 
+/** Keys and indexed names within what Neo4j can index (see {@link MAX_INDEXED_CHARS}). */
+function indexable(
+  user: ReturnType<typeof userOf>,
+  resource: ReturnType<typeof resourceOf>,
+  place: ReturnType<typeof placeOf>,
+) {
+  return {
+    userId: key(user.userId),
+    userName: indexableName(user.userName),
+    domainId: key(user.domainId),
+    domainName: user.domainName,
+    resourceKey: key(resource.resourceKey),
+    resourceId: indexableName(resource.resourceId),
+    resourceName: indexableName(resource.resourceName),
+    projectId: indexableKey(place.projectId),
+    regionId: indexableKey(place.regionId),
+  };
+}
+
 /** Maps one received event to its graph row (contract section 5). Pure and total. */
 export function eventToGraphRow(event: ReceivedEvent, options: RowOptions): GraphRow {
   const trace = event.trace;
   let truncated = false;
   const bounded = (value: unknown): string | null => {
-    const full = jsonishAsString(value);
-    if (full === undefined) return null;
-    const cut = truncateText(full, options.maxTextChars);
+    if (value === null || value === undefined) return null;
+    const cut =
+      typeof value === "string"
+        ? truncateText(value, options.maxTextChars)
+        : boundedJson(value, options.maxTextChars);
     truncated ||= cut.truncated;
     return cut.text;
   };
@@ -116,7 +161,7 @@ export function eventToGraphRow(event: ReceivedEvent, options: RowOptions): Grap
     id: trace.trace_id,
     name: text(trace.trace_name),
     traceType: text(trace.trace_type),
-    rating: text(trace.trace_rating),
+    rating: indexableName(text(trace.trace_rating)),
     code: codeAsString(trace.code) ?? null,
     time: new Date(trace.time).toISOString(),
     recordTime:
@@ -125,7 +170,7 @@ export function eventToGraphRow(event: ReceivedEvent, options: RowOptions): Grap
         : new Date(trace.record_time).toISOString(),
     service: text(trace.service_type),
     resourceType: text(trace.resource_type),
-    sourceIp: text(trace.source_ip),
+    sourceIp: key(text(trace.source_ip)),
     apiVersion: text(trace.api_version),
     requestId: text(trace.request_id),
     message,
@@ -134,8 +179,6 @@ export function eventToGraphRow(event: ReceivedEvent, options: RowOptions): Grap
     truncated,
     eventType: event.type,
     eventSource: event.source,
-    ...userOf(event),
-    ...resourceOf(event),
-    ...placeOf(event),
+    ...indexable(userOf(event), resourceOf(event), placeOf(event)),
   };
 }

@@ -7,8 +7,19 @@ import { z } from "zod";
  * `data` is the trace exactly as CTS returned it.
  */
 const optionalText = z.string().nullish();
+/**
+ * Text, or a JSON object or array passed through as the very same value: z.record would rebuild
+ * objects by assignment, which turns an own "__proto__" key (JSON.parse makes one) into a
+ * prototype and loses it from what the sink stores.
+ */
 const jsonish = z
-  .union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())])
+  .union([
+    z.string(),
+    z.custom<Record<string, unknown> | unknown[]>(
+      (value) => typeof value === "object" && value !== null,
+      "expected text, a JSON object or a JSON array",
+    ),
+  ])
   .nullish();
 
 export const CtsDomain = z.looseObject({ id: optionalText, name: optionalText });
@@ -92,10 +103,4 @@ export type CtsTracePage = z.infer<typeof CtsTracePage>;
 export function codeAsString(code: CtsTrace["code"]): string | undefined {
   if (code === null || code === undefined) return undefined;
   return typeof code === "number" ? String(code) : code;
-}
-
-/** `request`, `response`, `message` may be text or JSON; downstream they are text. */
-export function jsonishAsString(value: unknown): string | undefined {
-  if (value === null || value === undefined) return undefined;
-  return typeof value === "string" ? value : JSON.stringify(value);
 }

@@ -26,7 +26,8 @@ export class HeaderDecodingError extends Error {
   }
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a value may legitimately start with U+FEFF; the decoder must not swallow it.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * Decodes a received header value. Node's HTTP parser hands over header bytes as latin-1, so raw

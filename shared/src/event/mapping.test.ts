@@ -171,3 +171,19 @@ describe("binary-mode header encoding", () => {
     assert.equal(parsed["tenant"], origin.projectId);
   });
 });
+
+describe("contract details found by the hostile-input tests", () => {
+  test("a header value starting with U+FEFF keeps it", () => {
+    assert.equal(decodeHeaderValue(encodeHeaderValue("\ufeffp-bom")), "\ufeffp-bom");
+    assert.equal(
+      decodeHeaderValue(Buffer.from("\ufeffraw", "utf8").toString("latin1")),
+      "\ufeffraw",
+    );
+  });
+  test('an own "__proto__" key in request survives parsing as the same object', () => {
+    const request = JSON.parse('{"__proto__":"x","servers":[1]}') as unknown;
+    const trace = CtsTrace.parse({ trace_id: "p", time: 1, request });
+    assert.equal(trace.request, request);
+    assert.equal(JSON.stringify(trace.request), '{"__proto__":"x","servers":[1]}');
+  });
+});
