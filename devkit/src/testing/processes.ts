@@ -66,7 +66,13 @@ export function startProcess(options: StartOptions): ManagedProcess {
     async stop(signal = "SIGTERM", graceMs = 15_000) {
       if (child.exitCode !== null || child.signalCode !== null) return exit;
       child.kill(signal);
-      const winner = await Promise.race([exit, sleep(graceMs).then(() => "timeout" as const)]);
+      // The grace timer is cancelled once the process exits, so it cannot keep a test file alive.
+      const timer = new AbortController();
+      const grace = sleep(graceMs, "timeout" as const, { signal: timer.signal }).catch(
+        () => "exited" as const,
+      );
+      const winner = await Promise.race([exit, grace]);
+      timer.abort();
       if (winner === "timeout") {
         child.kill("SIGKILL");
         return exit;
