@@ -1,3 +1,5 @@
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import neo4j, { type Driver } from "neo4j-driver";
 import { neo4jServer, resetDatabase, startThrowawayNeo4j, type ThrowawayNeo4j } from "@cts/devkit";
 import { createGraphStore } from "@cts/neo4j_sink";
@@ -21,7 +23,17 @@ export interface BenchNeo4j {
   /** The sink's constraints and indexes, exactly as the sink creates them at start. */
   createSinkSchema(): Promise<void>;
   count(label: string): Promise<number>;
+  /** Size of the database's store files in MiB (a server started for the run only). */
+  storeMiB(): number | undefined;
   close(): Promise<void>;
+}
+
+function directoryBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += statSync(join(entry.parentPath, entry.name)).size;
+  }
+  return total;
 }
 
 export interface BenchNeo4jOptions {
@@ -100,6 +112,11 @@ export async function openBenchNeo4j(options: BenchNeo4jOptions): Promise<BenchN
       async count(label) {
         const result = await driver.executeQuery(`MATCH (n:\`${label}\`) RETURN count(n) AS n`);
         return Number(result.records[0]?.get("n") ?? 0);
+      },
+      storeMiB() {
+        if (server === undefined) return undefined;
+        const store = join(server.settings.homeDir, "data", "databases", "neo4j");
+        return Math.round(directoryBytes(store) / 1024 / 1024);
       },
       async close() {
         await driver.close();

@@ -88,3 +88,14 @@ export function meterCpu(pids: Readonly<Record<string, number | undefined>>): Cp
     },
   };
 }
+
+/** CPU milliseconds per event of a process that used `cores` over `elapsedMs` for `events`. */
+export function cpuMsPerEvent(
+  cores: number | undefined,
+  elapsedMs: number,
+  events: number,
+): number | undefined {
+  return cores === undefined || events === 0
+    ? undefined
+    : Math.round(((cores * elapsedMs) / events) * 1000) / 1000;
+}

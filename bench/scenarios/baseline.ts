@@ -1,5 +1,5 @@
 import type { Driver } from "neo4j-driver";
-import { meterCpu } from "../lib/cpu.js";
+import { cpuMsPerEvent, meterCpu } from "../lib/cpu.js";
 import { originalParams, writeLikeOriginal, type OriginalParams } from "../lib/original-pattern.js";
 import { formatNumber, log, progress } from "../lib/progress.js";
 import { percentile, rate } from "../lib/stats.js";
@@ -81,6 +81,7 @@ export async function baseline(context: BenchContext): Promise<ScenarioResult> {
       offered: plan.events,
       errors: run.errors,
       cpuCores: cores,
+      neo4jCpuMsPerEvent: cpuMsPerEvent(cores["neo4j"], run.elapsedMs, run.events),
       actions: await db.count("ACTION"),
       warmupEvents: warmup.length,
     },

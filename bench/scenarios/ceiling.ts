@@ -1,4 +1,4 @@
-import { meterCpu } from "../lib/cpu.js";
+import { cpuMsPerEvent, meterCpu } from "../lib/cpu.js";
 import { graphRows } from "../lib/encode.js";
 import { formatNumber, log, progress } from "../lib/progress.js";
 import { writeBatch, writeBatches } from "../lib/sink-writes.js";
@@ -48,6 +48,7 @@ export async function ceiling(context: BenchContext): Promise<ScenarioResult> {
       batchSize: size,
       transactions,
       cpuCores: cores,
+      neo4jCpuMsPerEvent: cpuMsPerEvent(cores["neo4j"], elapsedMs, done),
       actionsStored: await db.count("Action"),
       warmupEvents: plan.warmupEvents,
     },

@@ -1,5 +1,6 @@
 import { buildWriteBatch, writeStatements } from "@cts/neo4j_sink";
 import type { BenchNeo4j } from "../lib/bench-neo4j.js";
+import { cpuMsPerEvent, meterCpu } from "../lib/cpu.js";
 import { batchShots, graphRows } from "../lib/encode.js";
 import type { EventSet } from "../lib/event-set.js";
 import { postAll } from "../lib/http-load.js";
@@ -29,6 +30,14 @@ export interface ScalingStep {
   readonly planWarnings: string[];
   /** Where the database hits went (PROFILE's costliest operators). */
   readonly planTop: ProfileSummary["top"];
+  /** Cores used while measuring, per process, and by the rest of the machine (`others`). */
+  readonly cpuCores: Readonly<Record<string, number>>;
+  /**
+   * Neo4j CPU milliseconds per event: unlike events/s, hardly moved by colleagues' load, so it
+   * shows whether the per-event cost stays flat.
+   */
+  readonly neo4jCpuMsPerEvent: number | undefined;
+  readonly storeMiB: number | undefined;
   readonly extra?: Readonly<Record<string, unknown>>;
 }
 
@@ -70,7 +79,9 @@ async function scaleOurs(db: BenchNeo4j, events: EventSet, plan: BenchPlan): Pro
       const shots = batchShots(events.slice(cursor, plan.scalingMeasureEvents), plan.batchSize);
       cursor += plan.scalingMeasureEvents;
       const before = await sink.writeStats();
+      const cpu = meterCpu({ neo4j: db.pid, sink: sink.pid, client: process.pid });
       const load = await postAll(shots, { ...post, label: `ours @ ${formatNumber(actions)}` });
+      const cores = cpu.stop();
       const writes = writeDelta(before, await sink.writeStats(), load.elapsedMs);
       steps.push({
         target,
@@ -83,6 +94,9 @@ async function scaleOurs(db: BenchNeo4j, events: EventSet, plan: BenchPlan): Pro
         dbHitsPerEvent: profile.dbHits / sample.actions.length,
         planWarnings: profile.warnings,
         planTop: profile.top,
+        cpuCores: cores,
+        neo4jCpuMsPerEvent: cpuMsPerEvent(cores["neo4j"], load.elapsedMs, load.events),
+        storeMiB: db.storeMiB(),
         extra: { sinkWrites: writes, failures: load.failures },
       });
     }
@@ -118,10 +132,12 @@ async function scaleOriginal(db: BenchNeo4j, events: EventSet, plan: BenchPlan):
         : await profileStatements(db.driver, [{ text: ORIGINAL_EVENT_QUERY, parameters: probe }]);
     log(`scaling (original): measuring at ${formatNumber(actions)} actions`);
     const params = events.slice(cursor, plan.scalingMeasureEvents).map(originalParams);
+    const cpu = meterCpu({ neo4j: db.pid, client: process.pid });
     const run = await runLikeOriginal(db.driver, params, {
       ms: plan.boundsSeconds.scaling * 1000,
       label: `original @ ${formatNumber(actions)}`,
     });
+    const cores = cpu.stop();
     cursor += params.length;
     steps.push({
       target,
@@ -134,6 +150,9 @@ async function scaleOriginal(db: BenchNeo4j, events: EventSet, plan: BenchPlan):
       dbHitsPerEvent: profile.dbHits,
       planWarnings: profile.warnings,
       planTop: profile.top,
+      cpuCores: cores,
+      neo4jCpuMsPerEvent: cpuMsPerEvent(cores["neo4j"], run.elapsedMs, run.events),
+      storeMiB: db.storeMiB(),
       extra: { errors: run.errors },
     });
   }

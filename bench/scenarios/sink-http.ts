@@ -1,4 +1,4 @@
-import { meterCpu } from "../lib/cpu.js";
+import { cpuMsPerEvent, meterCpu } from "../lib/cpu.js";
 import { batchShots, binaryShots } from "../lib/encode.js";
 import { postAll, type Shot } from "../lib/http-load.js";
 import { formatNumber, log } from "../lib/progress.js";
@@ -64,6 +64,7 @@ async function runSinkHttp(context: BenchContext, mode: Mode): Promise<ScenarioR
         concurrency: mode.concurrency,
         sinkWrites: writes,
         cpuCores: cores,
+        neo4jCpuMsPerEvent: cpuMsPerEvent(cores["neo4j"], load.elapsedMs, load.events),
         actionsStored: stored,
         warmupEvents: plan.warmupEvents,
       },
