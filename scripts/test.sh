@@ -27,7 +27,8 @@ if [[ -z "${NEO4J_URI:-}" || -z "${NEO4J_PASSWORD:-}" ]]; then
   export NEO4J_HTTP_PORT="${NEO4J_TEST_HTTP_PORT:-17474}"
   export NEO4J_PASSWORD="cloudtrace-test"
   export NEO4J_HEAP_SIZE="${NEO4J_HEAP_SIZE:-768m}" NEO4J_PAGECACHE_SIZE="${NEO4J_PAGECACHE_SIZE:-256m}"
-  trap 'pnpm -s neo4j stop || true' EXIT
+  # Quietly, so node's summary stays the last lines of the run.
+  trap 'pnpm -s neo4j stop >/dev/null 2>&1 || true' EXIT
   echo "== neo4j (test server on port $NEO4J_BOLT_PORT)"
   NEO4J_URI="$(pnpm -s neo4j start | tail -n 1)"
   export NEO4J_URI
