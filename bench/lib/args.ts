@@ -10,7 +10,7 @@ export const USAGE = `pnpm bench [options]
   --bounds name=S,...   time bound in seconds per scenario (scaling: per measured step)
   --scaling-steps a,b   graph sizes (actions) at which scaling measures (default 10000,100000,500000)
   --batch-concurrency N batch-mode requests in flight (default 4)
-  --ceiling-batch N     events per transaction in the ceiling scenario (default 5000)
+  --ceiling-batch a,b   transaction sizes the ceiling is measured at, best counts (1000,2000,5000)
   --exporter-traces N   traces the simulator serves to the exporter (default 200000)
   --exporter-dist       run the compiled exporter (cts_exporter/dist, after \`pnpm build\`), as
                         \`pnpm start:exporter\` and the container do; default: its sources via tsx
@@ -118,7 +118,9 @@ export function parseCli(argv: readonly string[], resultsDir: string): CliOption
     binaryConcurrency: 32,
     batchSize: 500,
     batchConcurrency: positive(values["batch-concurrency"], 4, "batch-concurrency"),
-    ceilingBatchSize: positive(values["ceiling-batch"], 5_000, "ceiling-batch"),
+    ceilingBatchSizes: values["ceiling-batch"]
+      ?.split(",")
+      .map((size) => positive(size, 0, "ceiling-batch")) ?? [1_000, 2_000, 5_000],
     exporterTraces: positive(
       values["exporter-traces"],
       quick ? 20_000 : 200_000,

@@ -30,7 +30,8 @@ export interface BenchPlan {
   readonly binaryConcurrency: number;
   readonly batchSize: number;
   readonly batchConcurrency: number;
-  readonly ceilingBatchSize: number;
+  /** Transaction sizes the ceiling is measured at; the best counts. */
+  readonly ceilingBatchSizes: readonly number[];
   readonly exporterTraces: number;
   /** Run the compiled exporter (`pnpm build`) instead of its sources through tsx. */
   readonly exporterDist: boolean;
