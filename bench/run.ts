@@ -18,6 +18,7 @@ import {
   type Results,
 } from "./lib/report.js";
 import type { BenchContext, BenchPlan, Scenario, ScenarioName } from "./lib/types.js";
+import { warmUpNeo4j, WARM_UP_EVENTS } from "./lib/warm-up.js";
 import { baseline } from "./scenarios/baseline.js";
 import { ceiling } from "./scenarios/ceiling.js";
 import { exporter, exporterBatch } from "./scenarios/exporter.js";
@@ -44,20 +45,25 @@ function eventSetSize(plan: BenchPlan, scenarios: readonly ScenarioName[]): numb
   const growth = scenarios.includes("scaling")
     ? plan.warmupEvents + largest + plan.scalingSteps.length * perStep
     : 0;
-  return Math.max(throughput, growth);
+  return Math.max(throughput, growth, WARM_UP_EVENTS);
 }
 
 /** The database and the events, created on first use (the exporter needs neither). */
 function lazyContext(plan: BenchPlan, scenarios: readonly ScenarioName[]) {
   let db: Promise<BenchNeo4j> | undefined;
+  let opened: BenchNeo4j | undefined;
   let events: Promise<EventSet> | undefined;
   const context: BenchContext = {
     plan,
     db: () =>
-      (db ??= openBenchNeo4j({
-        heapSize: process.env["BENCH_NEO4J_HEAP"] ?? "2g",
-        pageCacheSize: process.env["BENCH_NEO4J_PAGECACHE"] ?? "1g",
-      })),
+      (db ??= (async () => {
+        opened = await openBenchNeo4j({
+          heapSize: process.env["BENCH_NEO4J_HEAP"] ?? "2g",
+          pageCacheSize: process.env["BENCH_NEO4J_PAGECACHE"] ?? "1g",
+        });
+        await warmUpNeo4j(opened, await context.events());
+        return opened;
+      })()),
     events: () =>
       (events ??= (async () => {
         const size = eventSetSize(plan, scenarios);
@@ -69,11 +75,10 @@ function lazyContext(plan: BenchPlan, scenarios: readonly ScenarioName[]) {
       })()),
   };
   const close = async () => {
-    await (await events)?.close();
-    await (await db)?.close();
+    await (await events?.catch(() => undefined))?.close();
+    await opened?.close();
   };
-  const opened = async () => (db === undefined ? undefined : await db);
-  return { context, close, opened };
+  return { context, close, opened: () => opened };
 }
 
 async function main(): Promise<number> {
@@ -111,7 +116,7 @@ async function main(): Promise<number> {
       }
       scenarioLoad[name] = { before, after: loadNow() };
     }
-    const db = await opened();
+    const db = opened();
     const comparisons = compare(results);
     const report: Report = {
       startedAt,

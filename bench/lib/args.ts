@@ -9,7 +9,7 @@ export const USAGE = `pnpm bench [options]
   --events N            events per throughput scenario (default 50000; quick 3000)
   --bounds name=S,...   time bound in seconds per scenario (scaling: per measured step)
   --scaling-steps a,b   graph sizes (actions) at which scaling measures (default 10000,100000,500000)
-  --batch-concurrency N batch-mode requests in flight (default 4)
+  --batch-concurrency N batch-mode requests in flight (default 8: two full sink transactions)
   --ceiling-batch a,b   transaction sizes the ceiling is measured at, best counts (1000,2000,5000)
   --exporter-traces N   traces the simulator serves to the exporter (default 200000)
   --exporter-dist       run the compiled exporter (cts_exporter/dist, after \`pnpm build\`), as
@@ -117,7 +117,7 @@ export function parseCli(argv: readonly string[], resultsDir: string): CliOption
     scalingTotalSeconds: quick ? 180 : 1_200,
     binaryConcurrency: 32,
     batchSize: 500,
-    batchConcurrency: positive(values["batch-concurrency"], 4, "batch-concurrency"),
+    batchConcurrency: positive(values["batch-concurrency"], 8, "batch-concurrency"),
     ceilingBatchSizes: values["ceiling-batch"]
       ?.split(",")
       .map((size) => positive(size, 0, "ceiling-batch")) ?? [1_000, 2_000, 5_000],
