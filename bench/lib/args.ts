@@ -9,11 +9,12 @@ export const USAGE = `pnpm bench [options]
   --events N            events per throughput scenario (default 50000; quick 3000)
   --bounds name=S,...   time bound in seconds per scenario (scaling: per measured step)
   --scaling-steps a,b   graph sizes (actions) at which scaling measures (default 10000,100000,500000)
+  --binary-concurrency N binary-mode connections (default 32)
   --batch-concurrency N batch-mode requests in flight (default 8: two full sink transactions)
   --ceiling-batch a,b   transaction sizes the ceiling is measured at, best counts (1000,2000,5000)
   --exporter-traces N   traces the simulator serves to the exporter (default 200000)
-  --exporter-dist       run the compiled exporter (cts_exporter/dist, after \`pnpm build\`), as
-                        \`pnpm start:exporter\` and the container do; default: its sources via tsx
+  --exporter-tsx        run the exporter's sources through tsx; by default it is compiled first
+                        and run as \`pnpm start:exporter\` and the image run it (node dist/main.js)
   --sink-cpu-prof       write V8 CPU profiles of the sink to bench/results/profiles/
   -h, --help
 
@@ -95,10 +96,11 @@ export function parseCli(argv: readonly string[], resultsDir: string): CliOption
       bounds: { type: "string" },
       "scaling-steps": { type: "string" },
       "batch-concurrency": { type: "string" },
+      "binary-concurrency": { type: "string" },
       "ceiling-batch": { type: "string" },
       "exporter-traces": { type: "string" },
       "sink-cpu-prof": { type: "boolean", default: false },
-      "exporter-dist": { type: "boolean", default: false },
+      "exporter-tsx": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -115,7 +117,7 @@ export function parseCli(argv: readonly string[], resultsDir: string): CliOption
     scalingSteps: steps ?? (quick ? [2_000, 10_000, 20_000] : [10_000, 100_000, 500_000]),
     scalingMeasureEvents: quick ? 2_000 : 20_000,
     scalingTotalSeconds: quick ? 180 : 1_200,
-    binaryConcurrency: 32,
+    binaryConcurrency: positive(values["binary-concurrency"], 32, "binary-concurrency"),
     batchSize: 500,
     batchConcurrency: positive(values["batch-concurrency"], 8, "batch-concurrency"),
     ceilingBatchSizes: values["ceiling-batch"]
@@ -126,7 +128,7 @@ export function parseCli(argv: readonly string[], resultsDir: string): CliOption
       quick ? 20_000 : 200_000,
       "exporter-traces",
     ),
-    exporterDist: values["exporter-dist"],
+    exporterFromSource: values["exporter-tsx"],
     cpuProfileDir: values["sink-cpu-prof"] ? join(resultsDir, "profiles") : undefined,
   };
   return { help: values.help, scenarios: scenarioList(values.scenarios), plan };

@@ -33,8 +33,8 @@ export interface BenchPlan {
   /** Transaction sizes the ceiling is measured at; the best counts. */
   readonly ceilingBatchSizes: readonly number[];
   readonly exporterTraces: number;
-  /** Run the compiled exporter (`pnpm build`) instead of its sources through tsx. */
-  readonly exporterDist: boolean;
+  /** Run the exporter's TypeScript sources through tsx instead of the compiled build. */
+  readonly exporterFromSource: boolean;
   /** Directory for the sink's V8 CPU profiles, when asked for. */
   readonly cpuProfileDir: string | undefined;
 }
