@@ -7,7 +7,7 @@ import { parseCli, USAGE } from "./lib/args.js";
 import { openBenchNeo4j, type BenchNeo4j } from "./lib/bench-neo4j.js";
 import { installSignalHandlers } from "./lib/cleanup.js";
 import { createEventSet, type EventSet } from "./lib/event-set.js";
-import { loadNow, machineInfo } from "./lib/machine.js";
+import { loadNow, machineInfo, sourceInfo } from "./lib/machine.js";
 import { formatNumber, log } from "./lib/progress.js";
 import {
   compare,
@@ -89,6 +89,7 @@ async function main(): Promise<number> {
   }
   installSignalHandlers();
   const machine = machineInfo();
+  const source = sourceInfo(fileURLToPath(new URL(".", import.meta.url)));
   const startedAt = new Date().toISOString();
   log(
     `pnpm bench: ${cli.scenarios.join(", ")}${cli.plan.quick ? " (quick)" : ""}; ` +
@@ -122,6 +123,7 @@ async function main(): Promise<number> {
       startedAt,
       finishedAt: new Date().toISOString(),
       argv: process.argv.slice(2),
+      source,
       plan: cli.plan,
       machine: {
         ...machine,

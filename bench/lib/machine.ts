@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { availableParallelism, cpus, loadavg, totalmem } from "node:os";
 
 /** The machine a result came from: without it, a figure cannot be compared with another. */
@@ -22,4 +23,25 @@ export function machineInfo(): MachineInfo {
     platform: `${process.platform} ${process.arch}`,
     loadAtStart: loadNow(),
   };
+}
+
+/** The code measured: the commit, and files changed on top of it (outside bench/). */
+export interface SourceInfo {
+  readonly commit: string;
+  readonly modified: readonly string[];
+}
+
+export function sourceInfo(cwd: string): SourceInfo {
+  const git = (args: string[]) => {
+    try {
+      return execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
+    } catch {
+      return "";
+    }
+  };
+  const modified = git(["status", "--porcelain", "--untracked-files=no"])
+    .split("\n")
+    .map((line) => line.slice(3))
+    .filter((path) => path !== "" && !path.startsWith("bench/"));
+  return { commit: git(["rev-parse", "--short", "HEAD"]) || "unknown", modified };
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { MachineInfo } from "./machine.js";
+import type { MachineInfo, SourceInfo } from "./machine.js";
 import { ratio, round } from "./stats.js";
 import type { BenchPlan, ScenarioName, ScenarioResult } from "./types.js";
 
@@ -26,6 +26,7 @@ export interface Report {
   readonly startedAt: string;
   readonly finishedAt: string;
   readonly argv: readonly string[];
+  readonly source: SourceInfo;
   readonly plan: BenchPlan;
   readonly machine: MachineInfo & {
     readonly neo4j: string | undefined;
@@ -217,7 +218,8 @@ export function renderMarkdown(report: Report): string {
     `Machine: ${m.nproc} cores (${m.cpuModel}), ${m.memGiB} GiB RAM, Node ${m.node}, ` +
       `Neo4j ${m.neo4j ?? "not started"} (${memory}); load average at start ${m.loadAtStart.join(" ")}, ` +
       `at end ${m.loadAtEnd.join(" ")}. Run ${report.startedAt} – ${report.finishedAt}` +
-      `${report.plan.quick ? " (--quick)" : ""}.`,
+      `${report.plan.quick ? " (--quick)" : ""}; commit ${report.source.commit}` +
+      `${report.source.modified.length > 0 ? ` with uncommitted changes to ${report.source.modified.join(", ")}` : ""}.`,
   );
   return lines.join("\n");
 }
