@@ -6,7 +6,7 @@ export const USAGE = `pnpm bench [options]
 
   --scenarios a,b,c     run only these (${SCENARIO_NAMES.join(", ")}); default all
   --quick               small counts and bounds: a smoke run of a few minutes
-  --events N            events per throughput scenario (default 50000; quick 3000)
+  --events N            events per throughput scenario (default 50000; quick 10000)
   --bounds name=S,...   time bound in seconds per scenario (scaling: per measured step)
   --scaling-steps a,b   graph sizes (actions) at which scaling measures (default 10000,100000,500000)
   --binary-concurrency N binary-mode connections (default 32)
@@ -111,7 +111,7 @@ export function parseCli(argv: readonly string[], resultsDir: string): CliOption
     .map((step) => positive(step, 0, "scaling-steps"));
   const plan: BenchPlan = {
     quick,
-    events: positive(values.events, quick ? 3_000 : 50_000, "events"),
+    events: positive(values.events, quick ? 10_000 : 50_000, "events"),
     warmupEvents: quick ? 500 : 2_000,
     boundsSeconds: bounds(values.bounds, quick ? QUICK_BOUNDS : FULL_BOUNDS),
     scalingSteps: steps ?? (quick ? [2_000, 10_000, 20_000] : [10_000, 100_000, 500_000]),

@@ -32,9 +32,10 @@ export interface SourceInfo {
 }
 
 export function sourceInfo(cwd: string): SourceInfo {
+  // Not trimmed at the start: a status line begins with a space when only the work tree changed.
   const git = (args: string[]) => {
     try {
-      return execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
+      return execFileSync("git", args, { cwd, encoding: "utf8" }).trimEnd();
     } catch {
       return "";
     }
