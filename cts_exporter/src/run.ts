@@ -32,7 +32,8 @@ export interface RunOptions {
 }
 
 const SHUTDOWN_GRACE_MS = 10_000;
-const SEEN_IDS_LIMIT = 1_000_000;
+/** Caps the seen-id set (about 100 bytes an id); beyond it the oldest go, risking only a duplicate. */
+const SEEN_IDS_LIMIT = 500_000;
 /** What the state file keeps of the seen ids; beyond it a restart may resend a few duplicates. */
 const SAVED_SEEN_LIMIT = 200_000;
 

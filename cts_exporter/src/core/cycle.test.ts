@@ -231,6 +231,30 @@ describe("poll cycles", () => {
     assert.match(summary.error ?? "", /CTS answered 500/);
   });
 
+  test("traces listed but not yet sent when the listing fails are sent by the next cycle", async () => {
+    const { deps, state, sink } = setup();
+    let broken = true;
+    const source = {
+      origin,
+      async *listTraces() {
+        for (let i = 0; i < 5; i++) {
+          await Promise.resolve();
+          const raw = { trace_id: `p${i}`, trace_name: "login", time: T0 - MIN + i };
+          yield { trace: CtsTrace.parse(raw), raw };
+        }
+        if (broken) throw new Error("CTS answered 500 on page 2");
+      },
+    };
+    const batched = { ...options, batchSize: 10, signal: new AbortController().signal };
+    const failed = await runCycle({ ...deps, source }, state, batched);
+    assert.equal(failed.ok, false);
+    assert.equal(sink.received.length, 0, "the half-filled batch was never sent");
+    broken = false;
+    const next = await runCycle({ ...deps, source }, state, batched);
+    assert.equal(next.ok, true);
+    assert.equal(next.sent, 5);
+  });
+
   test("batch mode groups events into requests of batchSize", async () => {
     const { cts, deps, state } = setup();
     const sizes: number[] = [];

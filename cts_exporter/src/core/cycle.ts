@@ -73,7 +73,6 @@ export async function runCycle(
       : [options.deliverySignal, stopCycle.signal],
   );
   const limiter = new Limiter(options.concurrency);
-  const dispatched = new Set<string>();
   const counts = { collected: 0, sent: 0, failed: 0, rejected: 0, duplicates: 0 };
   let newest: number | undefined;
   let error: string | undefined;
@@ -98,8 +97,6 @@ export async function runCycle(
       if (report.outcome === "delivered") {
         counts.sent += batch.length;
         deps.metrics.eventsDelivered(batch.length, report.status);
-        for (const item of batch)
-          state.seen.add(item.listed.trace.trace_id, item.listed.trace.time);
       } else if (report.outcome === "rejected") {
         counts.rejected += batch.length;
         deps.metrics.eventsFailed(batch.length, `rejected_${report.status}`);
@@ -107,11 +104,12 @@ export async function runCycle(
           { eventIds: ids, status: report.status, answer: report.answer },
           "sink rejected event",
         );
-        // Knative semantics: a 4xx other than 404/408/409/429 is final; re-sending cannot help.
-        for (const item of batch)
-          state.seen.add(item.listed.trace.trace_id, item.listed.trace.time);
+        // Knative semantics: a 4xx other than 404/408/409/429 is final; re-sending cannot help,
+        // so the ids stay in the seen set like delivered ones.
       } else {
         counts.failed += batch.length;
+        // Not delivered: forget them, so the next cycle sends them again.
+        for (const item of batch) state.seen.delete(item.listed.trace.trace_id);
         deps.metrics.eventsFailed(batch.length, "retries_exhausted");
         error ??= `delivery failed after ${report.attempts} attempts: ${report.reason}`;
         stopCycle.abort();
@@ -129,16 +127,14 @@ export async function runCycle(
       counts.collected++;
       deps.metrics.tracesCollected(1);
       newest = Math.max(newest ?? trace.time, trace.time);
-      if (
-        state.seen.has(trace.trace_id) ||
-        dispatched.has(trace.trace_id) ||
-        !inWindow(trace.time, window)
-      ) {
+      if (state.seen.has(trace.trace_id) || !inWindow(trace.time, window)) {
         counts.duplicates++;
         deps.metrics.duplicatesSkipped(1);
         continue;
       }
-      dispatched.add(trace.trace_id);
+      // Marked as seen when dispatched (one set, not two, at 200,000 traces a window);
+      // a failed delivery removes it again.
+      state.seen.add(trace.trace_id, trace.time);
       let event: TraceEvent;
       try {
         event = traceToCloudEvent(trace, listed.raw, {
@@ -168,7 +164,12 @@ export async function runCycle(
   await limiter.drain();
   if (options.signal.aborted) error ??= "stopped before the window was complete";
 
-  const ok = error === undefined && counts.failed === 0 && pending.length === 0;
+  // Traces collected but never handed to the sink (the cycle stopped early) were marked as
+  // seen when listed; forget them so the next cycle sends them.
+  const unsent = pending.length;
+  for (const item of pending) state.seen.delete(item.listed.trace.trace_id);
+  pending = [];
+  const ok = error === undefined && counts.failed === 0 && unsent === 0;
   if (ok) {
     state.checkpoint = window.to;
     state.seen.pruneBefore(forgetBefore(window.to, options.window));

@@ -28,6 +28,10 @@ export class SeenIds {
     }
   }
 
+  delete(id: string): void {
+    this.#times.delete(id);
+  }
+
   /** Forgets every id whose trace time is at or before `time`. */
   pruneBefore(time: number): void {
     for (const [id, traceTime] of this.#times) {
