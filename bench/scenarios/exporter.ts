@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,19 +45,32 @@ function buildExporter(): Promise<void> {
   })());
 }
 
-/** Runs a TypeScript entry point through tsx, or (`dist`) its compiled JavaScript as is. */
+const TSX = ["--import", "tsx", "--conditions=@cts/source"];
+
+/**
+ * Node's arguments as `pnpm start:exporter` gives them (its flags, e.g. heap limits, and the
+ * compiled entry point), so the benchmark runs the exporter exactly as its users do.
+ */
+function startExporterArgs(): string[] {
+  const manifest = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
+    scripts?: Record<string, string>;
+  };
+  const [command, ...args] = (manifest.scripts?.["start:exporter"] ?? "").trim().split(/\s+/);
+  return command === "node" && args.length > 0 ? args : [DIST_ENTRY];
+}
+
+/** Runs node with `args` (a script and its flags) in the repository, cleaned up on Ctrl-C. */
 function nodeProcess(
   name: string,
-  entry: string,
-  options: { env: Record<string, string>; args?: string[]; dist?: boolean },
+  args: readonly string[],
+  env: Record<string, string>,
 ): ManagedProcess {
-  const loader = options.dist === true ? [] : ["--import", "tsx", "--conditions=@cts/source"];
   const child = startProcess({
     name,
     command: process.execPath,
-    args: [...loader, entry, ...(options.args ?? [])],
+    args,
     cwd: REPO_ROOT,
-    env: { PATH: process.env["PATH"], HOME: process.env["HOME"], ...options.env },
+    env: { PATH: process.env["PATH"], HOME: process.env["HOME"], ...env },
   });
   const forget = onInterrupt(() => child.stop("SIGKILL"));
   void child.exited().then(forget);
@@ -65,7 +78,7 @@ function nodeProcess(
 }
 
 async function startReceiver(): Promise<{ process: ManagedProcess; url: string }> {
-  const receiver = nodeProcess("receiver", "bench/lib/receiver-main.ts", { env: {} });
+  const receiver = nodeProcess("receiver", [...TSX, "bench/lib/receiver-main.ts"], {});
   let port: number | undefined;
   await waitFor(
     () => {
@@ -137,21 +150,18 @@ async function runExporterScenario(
     const idleTsxMiB = peakRssMiB(receiver.process.child.pid);
     const tuning = exporterTuning(mode);
     log(`exporter: --once over ${formatNumber(count)} traces ${JSON.stringify(tuning)}`);
-    const started = performance.now();
     const dist = !plan.exporterFromSource;
     if (dist) await buildExporter();
-    const child = nodeProcess("cts_exporter", dist ? DIST_ENTRY : "cts_exporter/src/main.ts", {
-      dist,
-      args: ["--once"],
-      env: {
-        OS_CLIENT_CONFIG_FILE: clouds,
-        OS_CLOUD: "sim",
-        K_SINK: `${receiver.url}/`,
-        CTS_FROM: "60",
-        PORT: "0",
-        ...tuning,
-        ...nodeOptions(),
-      },
+    const args = dist ? startExporterArgs() : [...TSX, "cts_exporter/src/main.ts"];
+    const started = performance.now();
+    const child = nodeProcess("cts_exporter", [...args, "--once"], {
+      OS_CLIENT_CONFIG_FILE: clouds,
+      OS_CLOUD: "sim",
+      K_SINK: `${receiver.url}/`,
+      CTS_FROM: "60",
+      PORT: "0",
+      ...tuning,
+      ...nodeOptions(),
     });
     const cpu = meterCpu({
       exporter: child.child.pid,
@@ -182,6 +192,9 @@ async function runExporterScenario(
     const summary = cycleSummary(child.output());
     const cycleMs = summary?.durationMs ?? wallMs;
     const eventsPerSecond = rate(received.events, cycleMs);
+    const flags = [...args, ...(nodeOptions()["NODE_OPTIONS"]?.split(" ") ?? [])]
+      .filter((arg) => arg.startsWith("--") && !TSX.includes(arg))
+      .join(" ");
     return {
       scenario,
       events: received.events,
@@ -189,11 +202,11 @@ async function runExporterScenario(
       eventsPerSecond,
       complete: received.events >= count && exitCode === 0,
       note:
-        `peak RSS ${round(peak)} MiB (${dist ? "dist" : "tsx"}; an idle tsx process: ${round(idleTsxMiB ?? 0)} MiB); ` +
+        `peak RSS ${round(peak)} MiB; ${dist ? "compiled" : "tsx"}${flags === "" ? "" : ` ${flags}`}; ` +
         `${formatNumber(received.requests)} requests; exit ${String(exitCode)}`,
       details: {
         offered: count,
-        runs: dist ? DIST_ENTRY : "cts_exporter/src/main.ts through tsx",
+        runs: `node ${args.join(" ")} --once`,
         peakRssMiB: round(peak, 1),
         idleTsxProcessRssMiB: round(idleTsxMiB ?? 0, 1),
         exitCode,
