@@ -255,6 +255,33 @@ describe("poll cycles", () => {
     assert.equal(next.sent, 5);
   });
 
+  test("a batch answered 413 is split in halves until it fits; nothing is lost", async () => {
+    const { cts, deps, state } = setup();
+    const delivered: string[] = [];
+    const splitting: CoreDeps = {
+      ...deps,
+      transport: {
+        mode: "batch",
+        attempt: (events) => {
+          if (events.length > 3)
+            return Promise.resolve({ kind: "response", status: 413, body: "too large" });
+          delivered.push(...events.map((e) => e.id));
+          return Promise.resolve({ kind: "response", status: 202, body: "" });
+        },
+      },
+    };
+    for (let i = 0; i < 10; i++) cts.add(`s${i}`, T0 - MIN + i);
+    const summary = await runCycle(splitting, state, {
+      ...options,
+      batchSize: 10,
+      signal: new AbortController().signal,
+    });
+    assert.equal(summary.ok, true);
+    assert.equal(summary.rejected, 0);
+    assert.equal(summary.sent, 10);
+    assert.deepEqual(delivered.sort(), Array.from({ length: 10 }, (_, i) => `s${i}`).sort());
+  });
+
   test("batch mode groups events into requests of batchSize", async () => {
     const { cts, deps, state } = setup();
     const sizes: number[] = [];

@@ -78,43 +78,49 @@ export async function runCycle(
   let error: string | undefined;
   let pending: { listed: ListedTrace; event: TraceEvent }[] = [];
 
+  interface Item {
+    listed: ListedTrace;
+    event: TraceEvent;
+  }
+  const send = async (batch: readonly Item[]): Promise<void> => {
+    const report = await deliver(
+      batch.map((item) => item.event),
+      { transport: deps.transport, clock: deps.clock, metrics: deps.metrics, retry: options.retry },
+      deliverySignal,
+    );
+    const ids = batch.map((item) => item.event.id);
+    if (report.outcome === "delivered") {
+      counts.sent += batch.length;
+      deps.metrics.eventsDelivered(batch.length, report.status);
+    } else if (report.outcome === "rejected" && report.status === 413 && batch.length > 1) {
+      // A batch over the sink's body limit is not a bad event: send it again in halves.
+      const half = Math.ceil(batch.length / 2);
+      await send(batch.slice(0, half));
+      await send(batch.slice(half));
+    } else if (report.outcome === "rejected") {
+      counts.rejected += batch.length;
+      deps.metrics.eventsFailed(batch.length, `rejected_${report.status}`);
+      deps.logger.warn(
+        { eventIds: ids, status: report.status, answer: report.answer },
+        "sink rejected event",
+      );
+      // Knative semantics: a 4xx other than 404/408/409/429 is final; re-sending cannot help,
+      // so the ids stay in the seen set like delivered ones.
+    } else {
+      counts.failed += batch.length;
+      // Not delivered: forget them, so the next cycle sends them again.
+      for (const item of batch) state.seen.delete(item.listed.trace.trace_id);
+      deps.metrics.eventsFailed(batch.length, "retries_exhausted");
+      error ??= `delivery failed after ${report.attempts} attempts: ${report.reason}`;
+      stopCycle.abort();
+    }
+  };
+
   const flush = async () => {
     const batch = pending;
     pending = [];
     if (batch.length === 0) return;
-    await limiter.run(async () => {
-      const report = await deliver(
-        batch.map((item) => item.event),
-        {
-          transport: deps.transport,
-          clock: deps.clock,
-          metrics: deps.metrics,
-          retry: options.retry,
-        },
-        deliverySignal,
-      );
-      const ids = batch.map((item) => item.event.id);
-      if (report.outcome === "delivered") {
-        counts.sent += batch.length;
-        deps.metrics.eventsDelivered(batch.length, report.status);
-      } else if (report.outcome === "rejected") {
-        counts.rejected += batch.length;
-        deps.metrics.eventsFailed(batch.length, `rejected_${report.status}`);
-        deps.logger.warn(
-          { eventIds: ids, status: report.status, answer: report.answer },
-          "sink rejected event",
-        );
-        // Knative semantics: a 4xx other than 404/408/409/429 is final; re-sending cannot help,
-        // so the ids stay in the seen set like delivered ones.
-      } else {
-        counts.failed += batch.length;
-        // Not delivered: forget them, so the next cycle sends them again.
-        for (const item of batch) state.seen.delete(item.listed.trace.trace_id);
-        deps.metrics.eventsFailed(batch.length, "retries_exhausted");
-        error ??= `delivery failed after ${report.attempts} attempts: ${report.reason}`;
-        stopCycle.abort();
-      }
-    });
+    await limiter.run(() => send(batch));
   };
 
   try {
