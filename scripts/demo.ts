@@ -109,6 +109,8 @@ function service(
     args: ["--import", "tsx", "--conditions=@cts/source", entry, ...args],
     cwd: REPO_ROOT,
     env: { PATH: process.env["PATH"], HOME: process.env["HOME"], ...env },
+    // Without --duration the demo runs until Ctrl-C.
+    timeoutMs: Number.POSITIVE_INFINITY,
   });
 }
 

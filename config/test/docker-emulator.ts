@@ -7,7 +7,7 @@
  * pnpm globally (the machine's pnpm must be the pinned one) and the final stage's RUN lines
  * (they only delete files of the base image).
  */
-import { execFileSync } from "node:child_process";
+import { runCommand } from "@cts/devkit";
 import { cpSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, posix, sep } from "node:path";
 import { execForm, parseCopy, parseEnv, type DockerIgnore, type Dockerfile } from "./dockerfile.js";
@@ -72,8 +72,10 @@ export function emulateImage(options: {
   scratchDir: string;
   /** The environment RUN lines start from (PATH, HOME for pnpm's store, ...). */
   baseEnv: Readonly<Record<string, string>>;
+  /** Each RUN line is killed after this long, with an error naming it. */
+  runTimeoutMs: number;
 }): EmulatedImage {
-  const { dockerfile, contextDir, ignore, scratchDir, baseEnv } = options;
+  const { dockerfile, contextDir, ignore, scratchDir, baseEnv, runTimeoutMs } = options;
   const files = contextFiles(contextDir, ignore);
   const skipped: string[] = [];
   const roots = new Map<string, string>();
@@ -132,11 +134,10 @@ export function emulateImage(options: {
             /(^|\s)(\/[\w.@/-]*)/g,
             (_match, space: string, path: string) => `${space}${onDisk(path)}`,
           );
-          execFileSync("bash", ["-euo", "pipefail", "-c", command], {
+          runCommand("bash", ["-euo", "pipefail", "-c", command], {
             cwd: onDisk(workdir),
             env: { ...baseEnv, ...env },
-            stdio: ["ignore", "pipe", "pipe"],
-            maxBuffer: 64 * 1024 * 1024,
+            timeoutMs: runTimeoutMs,
           });
           break;
         }

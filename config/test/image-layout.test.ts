@@ -6,7 +6,7 @@
  * modules on its own, with no workspace, sources or dev dependencies around it.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import {
   lstatSync,
   mkdtempSync,
@@ -19,6 +19,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { describeCommand, runCommand } from "@cts/devkit";
 import { startSimulator, type Simulator } from "../../otc_simulator/src/index.js";
 import { emulateImage, listTree, type EmulatedImage } from "./docker-emulator.js";
 import { parseDockerIgnore, readDockerfile } from "./dockerfile.js";
@@ -27,15 +28,26 @@ import { REPO_ROOT } from "./kustomize-lite.js";
 const ignore = parseDockerIgnore(readFileSync(join(REPO_ROOT, ".dockerignore"), "utf8"));
 const scratch = mkdtempSync(join(tmpdir(), "cts-image-"));
 
-/** What RUN lines get from this machine: pnpm and node on PATH, a HOME for pnpm's store. */
-function machineEnv(): Record<string, string> {
+/**
+ * What RUN lines get from this machine: its PATH (pnpm, node), HOME (pnpm's store and metadata
+ * cache) and its network settings, but not the settings of this test run. `NODE_EXTRA_CA_CERTS`
+ * in particular must pass: where the registry is reached through a TLS-inspecting proxy, pnpm
+ * needs it to fetch package metadata, and `pnpm deploy --legacy` resolves the deployed package's
+ * dependencies from the registry (not from the lockfile). Without it, on a machine whose pnpm
+ * metadata cache is cold (a fresh CI machine), pnpm waited forever instead of failing.
+ */
+const RUN_OWN_SETTINGS =
+  /^(npm_|pnpm_|NODE_(OPTIONS|ENV|TEST_CONTEXT|V8_COVERAGE|CHANNEL_FD|CHANNEL_SERIALIZATION_MODE|UNIQUE_ID)$)/i;
+function machineEnv(from: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    // npm_* / NODE_* settings of the test run itself must not leak into the "image".
-    if (value !== undefined && !/^(npm_|NODE_|PNPM_SCRIPT)/i.test(key)) env[key] = value;
+  for (const [key, value] of Object.entries(from)) {
+    if (value !== undefined && !RUN_OWN_SETTINGS.test(key)) env[key] = value;
   }
   return env;
 }
+
+/** A Dockerfile RUN line (pnpm install, build, deploy) may take this long; a cold store needs most. */
+const RUN_LINE_TIMEOUT_MS = 5 * 60_000;
 
 interface Run {
   code: number | null;
@@ -62,14 +74,46 @@ function runCmd(image: EmulatedImage, options: { args?: string[]; env?: Record<s
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      child.kill("SIGKILL");
+    }, 60_000);
     child.on("error", fail);
     child.on("close", (code) => {
       clearTimeout(timer);
+      if (killed) {
+        const command = describeCommand("node", [...args, ...(options.args ?? [])]);
+        fail(
+          new Error(
+            `${command} (in ${image.appDir}) ran over 60 s and was killed:\n${stdout}${stderr}`,
+          ),
+        );
+        return;
+      }
       done({ code, stdout, stderr });
     });
   });
 }
+
+test("RUN lines get the machine's network settings, not the test run's own", () => {
+  const env = machineEnv({
+    PATH: "/usr/bin",
+    HOME: "/root",
+    NODE_EXTRA_CA_CERTS: "/etc/ssl/certs/ca-certificates.crt",
+    HTTPS_PROXY: "http://127.0.0.1:3128",
+    NODE_TEST_CONTEXT: "child-v8",
+    NODE_OPTIONS: "--import tsx",
+    npm_config_user_agent: "pnpm/10",
+    pnpm_config_verify_deps_before_run: "false",
+  });
+  assert.deepEqual(env, {
+    PATH: "/usr/bin",
+    HOME: "/root",
+    NODE_EXTRA_CA_CERTS: "/etc/ssl/certs/ca-certificates.crt",
+    HTTPS_PROXY: "http://127.0.0.1:3128",
+  });
+});
 
 const images = new Map<string, EmulatedImage>();
 function image(dir: string): EmulatedImage {
@@ -92,6 +136,7 @@ describe(
             ignore,
             scratchDir: join(scratch, dir),
             baseEnv: machineEnv(),
+            runTimeoutMs: RUN_LINE_TIMEOUT_MS,
           }),
         );
       }
@@ -114,7 +159,7 @@ describe(
           }
         ).packageManager;
         assert.equal(
-          `pnpm@${execFileSync("pnpm", ["--version"], { encoding: "utf8" }).trim()}`,
+          `pnpm@${runCommand("pnpm", ["--version"], { timeoutMs: 30_000 }).trim()}`,
           pinned,
         );
       });

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { before, describe, test } from "node:test";
+import { runCommand } from "@cts/devkit";
 import { loadAll } from "js-yaml";
 import {
   applyOperation,
@@ -267,15 +268,19 @@ describe("config/ manifests", () => {
 });
 
 /** kubectl embeds kustomize; where it is installed, its output must equal the stand-in's. */
-const kubectl = spawnSync("kubectl", ["version", "--client"], { encoding: "utf8" });
+const kubectl = spawnSync("kubectl", ["version", "--client"], {
+  encoding: "utf8",
+  timeout: 30_000,
+  killSignal: "SIGKILL",
+});
 describe(
   "kubectl kustomize agrees with the stand-in",
   { skip: kubectl.status !== 0 && "no kubectl" },
   () => {
     for (const variant of VARIANTS) {
       test(variant, () => {
-        const output = execFileSync("kubectl", ["kustomize", join(CONFIG_DIR, variant)], {
-          encoding: "utf8",
+        const output = runCommand("kubectl", ["kustomize", join(CONFIG_DIR, variant)], {
+          timeoutMs: 60_000,
         });
         const theirs = loadAll(output).filter(isObject);
         const byId = (docs: YamlObject[]) =>

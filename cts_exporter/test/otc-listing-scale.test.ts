@@ -64,11 +64,20 @@ function listInChild(cloud: string): Promise<{ ids: string[]; summary: Summary }
     else ids.push(line);
   });
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => process_.kill("SIGKILL"), 50_000);
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      process_.kill("SIGKILL");
+    }, 50_000);
     process_.on("close", (code) => {
       clearTimeout(timer);
       if (code === 0 && summary !== undefined) resolve({ ids, summary });
-      else reject(new Error(`list child exited with ${String(code)}: ${stderr}`));
+      else
+        reject(
+          new Error(
+            `node ${child} ${killed ? "ran over 50 s and was killed" : `exited with ${String(code)}`}: ${stderr}`,
+          ),
+        );
     });
   });
 }

@@ -18,3 +18,5 @@ export {
   waitForHttp,
 } from "./testing/processes.js";
 export type { ManagedProcess, StartOptions } from "./testing/processes.js";
+export { describeCommand, runCommand } from "./testing/run-command.js";
+export type { RunCommandOptions } from "./testing/run-command.js";

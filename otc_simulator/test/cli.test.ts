@@ -31,7 +31,11 @@ function runCli(args: string[], until: RegExp) {
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   const ready = new Promise<string>((resolve, reject) => {
     const fail = () => {
-      reject(new Error(`CLI did not print ${String(until)}: ${stdout}${stderr}`));
+      reject(
+        new Error(
+          `pnpm simulator (node ${cli} ${args.join(" ")}) did not print ${String(until)} within 20 s: ${stdout}${stderr}`,
+        ),
+      );
     };
     const timer = setTimeout(() => {
       child.kill("SIGKILL");

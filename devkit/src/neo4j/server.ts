@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -45,7 +45,7 @@ function javaBinary(s: Neo4jServerSettings): string {
 /** Major version of the JVM we would run, or a clear error when there is none. */
 export function checkJava(s: Neo4jServerSettings): number {
   const java = javaBinary(s);
-  const result = spawnSync(java, ["-version"], { encoding: "utf8" });
+  const result = spawnSync(java, ["-version"], { encoding: "utf8", ...bounded(30_000) });
   if (result.error !== undefined || result.status !== 0) {
     throw new AppError(
       ErrorCode.TOOL_FAILED,
@@ -65,12 +65,26 @@ export function checkJava(s: Neo4jServerSettings): number {
   return major;
 }
 
+/** A first download of the jars takes about 15 s; a stalled one must not hold a CI run. */
+const MAVEN_TIMEOUT_MS = 15 * 60_000;
+
+/** Every tool this module runs is killed past its time limit rather than waited on forever. */
+function bounded(timeoutMs: number) {
+  return { timeout: timeoutMs, killSignal: "SIGKILL" as const };
+}
+
+function howItEnded(result: SpawnSyncReturns<string>, timeoutMs: number): string {
+  const error = result.error as NodeJS.ErrnoException | undefined;
+  if (error?.code === "ETIMEDOUT") return `killed after ${timeoutMs / 1000} s`;
+  return result.signal === null ? `exit ${String(result.status)}` : `signal ${result.signal}`;
+}
+
 const jarMarker = (s: Neo4jServerSettings) => join(s.jarDir, ".complete");
 
 /** Resolves the Neo4j server and Browser jars from Maven Central into the jar cache, once. */
 export function ensureJars(s: Neo4jServerSettings, progress: Progress): void {
   if (existsSync(jarMarker(s))) return;
-  const mvn = spawnSync("mvn", ["-v"], { encoding: "utf8" });
+  const mvn = spawnSync("mvn", ["-v"], { encoding: "utf8", ...bounded(60_000) });
   if (mvn.error !== undefined || mvn.status !== 0) {
     throw new AppError(
       ErrorCode.TOOL_FAILED,
@@ -92,13 +106,13 @@ export function ensureJars(s: Neo4jServerSettings, progress: Progress): void {
       `-DoutputDirectory=${s.jarDir}`,
       "-DincludeScope=runtime",
     ],
-    { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+    { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], ...bounded(MAVEN_TIMEOUT_MS) },
   );
   if (result.status !== 0) {
     const output = `${result.stdout}\n${result.stderr}`.trim().split("\n").slice(-15).join("\n");
     throw new AppError(
       ErrorCode.TOOL_FAILED,
-      `mvn could not resolve the Neo4j jars (exit ${result.status ?? "signal"}). ` +
+      `mvn could not resolve the Neo4j jars (${howItEnded(result, MAVEN_TIMEOUT_MS)}). ` +
         `Check access to Maven Central. Maven said:\n${output}`,
     );
   }
@@ -217,12 +231,13 @@ function prepareHome(s: Neo4jServerSettings, progress: Progress): void {
     {
       encoding: "utf8",
       env: { ...process.env, NEO4J_HOME: s.homeDir, NEO4J_CONF: join(s.homeDir, "conf") },
+      ...bounded(120_000),
     },
   );
   if (result.status !== 0) {
     throw new AppError(
       ErrorCode.TOOL_FAILED,
-      `neo4j-admin set-initial-password failed in ${s.homeDir}: ${result.stderr.trim().split("\n").slice(-5).join(" ")}`,
+      `neo4j-admin set-initial-password failed in ${s.homeDir} (${howItEnded(result, 120_000)}): ${result.stderr.trim().split("\n").slice(-5).join(" ")}`,
     );
   }
 }

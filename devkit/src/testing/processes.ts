@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { AppError, ErrorCode } from "@cts/shared";
+import { describeCommand } from "./run-command.js";
 
 /** A free TCP port on 127.0.0.1 (asked from the kernel, then released). */
 export async function freePort(): Promise<number> {
@@ -35,7 +37,15 @@ export interface StartOptions {
   readonly cwd?: string;
   /** Also copy the output to this stream (e.g. process.stderr for a demo). */
   readonly echo?: NodeJS.WritableStream;
+  /**
+   * How long the process may live: past it, it is killed (SIGKILL) and `exited()` rejects with an
+   * AppError (TOOL_FAILED) naming the command, so a hung child fails its test instead of holding the run.
+   * Default 10 minutes; `Infinity` for a process meant to run until stopped (the demo).
+   */
+  readonly timeoutMs?: number;
 }
+
+const DEFAULT_LIFETIME_MS = 10 * 60_000;
 
 /** Starts a child process and captures its output (bounded to the last 20 MB). */
 export function startProcess(options: StartOptions): ManagedProcess {
@@ -53,8 +63,30 @@ export function startProcess(options: StartOptions): ManagedProcess {
   };
   child.stdout.on("data", append);
   child.stderr.on("data", append);
-  const exit = new Promise<number | string>((resolve) => {
+  const lifetime = options.timeoutMs ?? DEFAULT_LIFETIME_MS;
+  let expired = false;
+  const lifetimeTimer = Number.isFinite(lifetime)
+    ? setTimeout(() => {
+        expired = true;
+        child.kill("SIGKILL");
+      }, lifetime)
+    : undefined;
+  lifetimeTimer?.unref();
+  const exit = new Promise<number | string>((resolve, reject) => {
     child.once("exit", (code, signal) => {
+      clearTimeout(lifetimeTimer);
+      if (expired) {
+        const command = describeCommand(options.command, options.args);
+        reject(
+          new AppError(
+            ErrorCode.TOOL_FAILED,
+            `${options.name} (${command}) was still running after ${Math.round(lifetime / 1000)} s and was killed. ` +
+              `Last output:\n${captured.trimEnd().split("\n").slice(-20).join("\n")}`,
+            { details: { command, timedOut: true } },
+          ),
+        );
+        return;
+      }
       resolve(code ?? signal ?? "unknown");
     });
   });
