@@ -13,7 +13,7 @@ export interface IamToken {
   readonly expiresAt: number;
   readonly projectId: string;
   readonly projectName: string | undefined;
-  /** The user's domain (account) id. */
+  /** The polled project's domain (account) id; the user's when the token does not name it. */
   readonly domainId: string | undefined;
   /** Absent on renewals, which ask for `nocatalog`. */
   readonly catalog: readonly CatalogEntry[] | undefined;
@@ -138,7 +138,8 @@ export function createTokenSource(deps: {
       expiresAt: Number.isNaN(expiresAt) ? now + 60 * 60_000 : expiresAt,
       projectId: token.project.id,
       projectName: token.project.name ?? undefined,
-      domainId: token.user?.domain?.id ?? token.project.domain?.id ?? undefined,
+      // The project's account is the polled one; the user's differs for an agency user.
+      domainId: token.project.domain?.id ?? token.user?.domain?.id ?? undefined,
       catalog: token.catalog ?? undefined,
     };
   }

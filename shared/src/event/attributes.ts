@@ -6,7 +6,11 @@ export interface TraceOrigin {
   readonly source: string;
   readonly region: string;
   readonly projectId: string;
-  /** The account (domain) id from authentication; used when the trace has no user. */
+  /**
+   * The polled account's (domain's) id, from IAM for the credentials used: the `domain`
+   * extension of every event. Never the acting user's domain, which differs for users of
+   * other accounts (agencies, switched roles) and stays in `data.user.domain`.
+   */
   readonly domainId: string | undefined;
 }
 
@@ -59,7 +63,7 @@ export function traceEventAttributes(
   put("code", codeAsString(trace.code));
   put("resourceid", trace.resource_id);
   put("region", origin.region);
-  put("domain", trace.user?.domain?.id ?? origin.domainId);
+  put("domain", origin.domainId);
   put("tenant", origin.projectId);
   Object.assign(extensions, overrides);
   const subject = eventSubject(trace);

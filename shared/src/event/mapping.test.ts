@@ -53,8 +53,20 @@ describe("trace to CloudEvent mapping (contract section 3)", () => {
     assert.equal(event["code"], "200");
     assert.equal(event["resourceid"], "u1");
     assert.equal(event["region"], "eu-de");
-    assert.equal(event["domain"], "dom-1");
+    assert.equal(event["domain"], origin.domainId);
     assert.equal(event["tenant"], origin.projectId);
+  });
+
+  test("domain is the polled account's id, never the acting user's domain (agency, switched role)", () => {
+    const raw = {
+      ...rawLogin,
+      user: { id: "u9", name: "auditor", domain: { id: "other-account", name: "OTC-OTHER" } },
+    };
+    const event = traceToCloudEvent(CtsTrace.parse(raw), raw, { origin });
+    assert.equal(event["domain"], origin.domainId);
+    assert.deepEqual(event.data, raw, "the user's own domain stays in data");
+    const unknown = traceEventAttributes(CtsTrace.parse(raw), { ...origin, domainId: undefined });
+    assert.equal(unknown.extensions["domain"], undefined, "left out rather than the user's");
   });
 
   test("drops empty type parts, falls back to resource_id, and to the origin's domain", () => {
