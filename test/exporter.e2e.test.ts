@@ -72,12 +72,15 @@ describe("exporter end to end on a simulated clock", () => {
   });
 
   /** One `--once` run: a cycle, then the process would exit. The checkpoint file carries over. */
-  async function cycle(extraEnv: Record<string, string> = {}): Promise<number> {
+  async function cycle(
+    extraEnv: Record<string, string> = {},
+    flags: string[] = [],
+  ): Promise<number> {
     const out = new PassThrough();
     out.on("data", (chunk: Buffer) => (logs += chunk.toString("utf8")));
     return runExporter({
       env: { ...env, ...extraEnv },
-      argv: ["--once"],
+      argv: ["--once", ...flags],
       stdout: out,
       logDestination: out,
       signal: new AbortController().signal,
@@ -180,6 +183,28 @@ describe("exporter end to end on a simulated clock", () => {
     assert.match(logs, /"msg":"sink rejected event"/);
     assert.match(logs, /resource_name too exotic/);
     assert.match(logs, /"eventIds":\["poison"\]/);
+  });
+
+  test("--dry-run and CTS_X_PNP=false never write CTS_STATE_FILE; a real run then sends all 20", async () => {
+    receiver.accepted.length = 0;
+    const dir = await mkdtemp(join(tmpdir(), "cts-dry-"));
+    const stateFile = join(dir, "state.json");
+    const now = clock.now();
+    const ids = Array.from({ length: 20 }, (_, i) => `dry-state-${i}`);
+    sim.addTraces(ids.map((id, i) => trace(id, now - 3 * MIN + i * 1_000)));
+    clock.advance(MIN);
+    assert.equal(await cycle({ CTS_STATE_FILE: stateFile }, ["--dry-run"]), EXIT.ok);
+    await assert.rejects(readFile(stateFile), { code: "ENOENT" }, "the dry run saved nothing");
+    assert.equal(await cycle({ CTS_STATE_FILE: stateFile, CTS_X_PNP: "false" }), EXIT.ok);
+    await assert.rejects(readFile(stateFile), { code: "ENOENT" }, "log-only saved nothing");
+    assert.equal(receiver.accepted.length, 0, "neither run sent anything");
+    assert.equal(await cycle({ CTS_STATE_FILE: stateFile, CTS_FROM: "6" }), EXIT.ok);
+    assert.deepEqual(
+      ids.filter((id) => !receiver.accepted.some((e) => e.id === id)),
+      [],
+      "the real run sent every trace the dry runs only looked at",
+    );
+    await readFile(stateFile);
   });
 
   test("no log line carries the password, the secret key or an IAM token", () => {
@@ -307,6 +332,12 @@ describe("exporter as a process", () => {
       "invalid K_CE_OVERRIDES",
       { K_CE_OVERRIDES: '{"extensions":{"Not Valid":"x"}}' },
       /K_CE_OVERRIDES has an invalid extension name/,
+      78,
+    ],
+    [
+      "K_CE_OVERRIDES naming the CloudEvents 0.3 attribute schemaurl",
+      { K_CE_OVERRIDES: '{"extensions":{"schemaurl":"https://example.com/s"}}' },
+      /K_CE_OVERRIDES tries to override the reserved attribute \\"schemaurl\\"/,
       78,
     ],
     [

@@ -220,6 +220,7 @@ export async function runExporter(options: RunOptions): Promise<number> {
   };
   options.signal.addEventListener("abort", onStop, { once: true });
 
+  const delivers = config.push && !config.dryRun;
   const intervalMs = (config.pollIntervalSeconds ?? config.fromMinutes * 60) * 1000;
   try {
     const last = await runPoller({ source: client, transport, metrics, clock, logger }, state, {
@@ -250,7 +251,9 @@ export async function runExporter(options: RunOptions): Promise<number> {
       onCycle: async (summary) => {
         lastOk = summary.ok;
         logSummary(logger, summary);
-        if (config.stateFile !== undefined) {
+        // A dry run or CTS_X_PNP=false delivers nothing: saving its checkpoint would make the
+        // next real run skip every trace it only printed or logged.
+        if (config.stateFile !== undefined && delivers) {
           const seen = state.seen.entries().slice(-SAVED_SEEN_LIMIT);
           await writeState(config.stateFile, {
             checkpoint: state.checkpoint,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { parseCeOverrides } from "./overrides.js";
+import { CtsTrace, traceToCloudEvent } from "@cts/shared";
+import { parseCeOverrides, RESERVED_ATTRIBUTES } from "./overrides.js";
 import { classifyStatus } from "./delivery-policy.js";
 
 describe("K_CE_OVERRIDES", () => {
@@ -22,7 +23,7 @@ describe("K_CE_OVERRIDES", () => {
       ["[1]", /not a JSON object/],
       ['{"extensions":"x"}', /not an object/],
       ['{"extensions":{"Bad-Name":"x"}}', /invalid extension name "Bad-Name"/],
-      ['{"extensions":{"type":"x"}}', /spec attribute "type"/],
+      ['{"extensions":{"type":"x"}}', /reserved attribute "type"/],
       ['{"extensions":{"nested":{"a":1}}}', /non-scalar value/],
     ] as const) {
       assert.throws(
@@ -32,6 +33,55 @@ describe("K_CE_OVERRIDES", () => {
           assert.match(error.message, pattern);
           return true;
         },
+      );
+    }
+  });
+});
+
+describe("K_CE_OVERRIDES reserved names", () => {
+  const origin = {
+    source: "https://cts.example/v3/p1",
+    region: "eu-de",
+    projectId: "p1",
+    domainId: "d1",
+  };
+  const raw = { trace_id: "t1", trace_name: "login", time: 1_700_000_000_000 };
+
+  test("every CloudEvents 1.0 and 0.3 attribute is refused at start", () => {
+    for (const name of [
+      "specversion",
+      "id",
+      "source",
+      "type",
+      "datacontenttype",
+      "dataschema",
+      "subject",
+      "time",
+      "schemaurl",
+      "datacontentencoding",
+      "data",
+    ]) {
+      assert.throws(
+        () => parseCeOverrides(JSON.stringify({ extensions: { [name]: "x" } })),
+        /reserved attribute/,
+        name,
+      );
+    }
+  });
+
+  test("a name that passes at start never fails an event; one that would fail is refused", () => {
+    const candidates = [...RESERVED_ATTRIBUTES, "team", "extensions", "region", "tojson", "x1"];
+    for (const name of candidates) {
+      const raw_ = JSON.stringify({ extensions: { [name]: "v" } });
+      let overrides: Readonly<Record<string, string>>;
+      try {
+        overrides = parseCeOverrides(raw_);
+      } catch {
+        continue;
+      }
+      assert.doesNotThrow(
+        () => traceToCloudEvent(CtsTrace.parse(raw), raw, { origin, overrides }),
+        `K_CE_OVERRIDES with "${name}" is accepted, so every event must still build`,
       );
     }
   });

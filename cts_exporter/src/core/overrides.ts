@@ -1,7 +1,13 @@
 import { AppError, ErrorCode, EXTENSION_NAME } from "@cts/shared";
 
-/** Attribute names an override must not replace (sdk-go refuses them too). */
-const SPEC_ATTRIBUTES = new Set([
+/**
+ * Names an override must not take, checked at start so a bad K_CE_OVERRIDES exits 78 instead
+ * of failing every event: the CloudEvents 1.0 context attributes, the 0.3 ones (`schemaurl`,
+ * `datacontentencoding`; the cloudevents package refuses `schemaurl` on a 1.0 event), the data
+ * members, and the event object's own methods (an extension named `validate` replaces the
+ * method the package calls on every event).
+ */
+export const RESERVED_ATTRIBUTES: ReadonlySet<string> = new Set([
   "specversion",
   "id",
   "source",
@@ -12,6 +18,11 @@ const SPEC_ATTRIBUTES = new Set([
   "dataschema",
   "data",
   "data_base64",
+  "schemaurl",
+  "datacontentencoding",
+  "validate",
+  "emit",
+  "constructor",
 ]);
 
 /**
@@ -42,7 +53,8 @@ export function parseCeOverrides(raw: string | undefined): Readonly<Record<strin
   const result: Record<string, string> = {};
   for (const [name, value] of Object.entries(extensions as Record<string, unknown>)) {
     if (!EXTENSION_NAME.test(name)) throw fail(`has an invalid extension name "${name}"`);
-    if (SPEC_ATTRIBUTES.has(name)) throw fail(`tries to override the spec attribute "${name}"`);
+    if (RESERVED_ATTRIBUTES.has(name))
+      throw fail(`tries to override the reserved attribute "${name}"`);
     if (typeof value === "string") result[name] = value;
     else if (typeof value === "number" || typeof value === "boolean") result[name] = String(value);
     else throw fail(`has a non-scalar value for extension "${name}"`);
