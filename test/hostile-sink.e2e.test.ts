@@ -503,7 +503,7 @@ describe("hostile input to the sink (child process, real Neo4j)", () => {
         );
         if (answer.status >= 500) failures.push(`${field} (${mode}): ${answer.status}`);
         if (answer.status === 202) {
-          // Stored, once fixed: how the text is cut is the fix's choice; the rest is checked.
+          // Stored: how the deep text is cut is the sink's choice; everything else is checked.
           accepted.set(String(trace["trace_id"]), {
             ...expectedOf(event, MAX_TEXT_CHARS),
             skip: [field, "truncated"],

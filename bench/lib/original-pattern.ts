@@ -2,7 +2,7 @@ import neo4j, { type Driver } from "neo4j-driver";
 import type { BenchEvent } from "./event-set.js";
 
 /**
- * The original Go sink's write of one event (anchors.md section 0), re-expressed: REGION,
+ * The original Go sink's write of one event (docs/graph-model.md section 8), re-expressed: REGION,
  * STATUS, SUBJECT (the event's subject, i.e. the resource name), TENANT and RESOURCE merged as
  * shared nodes, the ACTION merged on four properties together with its APPLIED_ON edge, then
  * the remaining edges, APPLIED_ON a second time included. No constraint or index exists, so

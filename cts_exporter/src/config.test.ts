@@ -4,7 +4,7 @@ import { parseExporterConfig } from "./config.js";
 
 const base = { K_SINK: "http://sink.default.svc.cluster.local" };
 
-describe("exporter configuration (contract section 2)", () => {
+describe("exporter configuration (docs/event-contract.md section 5)", () => {
   test("defaults", () => {
     const config = parseExporterConfig(base, []);
     assert.equal(config.tracker, "system");

@@ -5,7 +5,7 @@ import { parseCeOverrides } from "./core/overrides.js";
 
 export type DeliveryMode = "binary" | "structured" | "batch";
 
-/** The exporter's settings (contract section 2), validated at start. Cloud credentials live apart. */
+/** The exporter's settings (docs/event-contract.md section 5), validated at start. Cloud credentials live apart. */
 export interface ExporterConfig {
   readonly once: boolean;
   readonly dryRun: boolean;

@@ -1,4 +1,4 @@
-/** Composition root of the cts_exporter process (contract sections 1 and 2). */
+/** Composition root of the cts_exporter process (docs/event-contract.md sections 4 and 5). */
 import { runExporter } from "./run.js";
 
 const controller = new AbortController();

@@ -14,7 +14,7 @@ import { SeenIds } from "./core/seen-ids.js";
 import { RETENTION_MS } from "./core/window.js";
 import { createOtcClient, loadCloudConfig, type OtcClient } from "./otc/index.js";
 
-/** Exit codes (contract section 2). */
+/** Exit codes (docs/event-contract.md section 4). */
 export const EXIT = { ok: 0, undelivered: 1, config: 78, cloud: 70 } as const;
 
 export interface RunOptions {

@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { sinkConfigFromEnv, SINK_DEFAULTS } from "./config.js";
 
 describe("sink configuration from the environment", () => {
-  test("defaults of contract section 4", () => {
+  test("defaults of docs/event-contract.md section 5", () => {
     const config = sinkConfigFromEnv({ NEO4J_PASSWORD: "secret-pw" });
     assert.deepEqual(config.neo4j, {
       uri: "neo4j://localhost:7687",

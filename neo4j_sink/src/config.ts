@@ -69,8 +69,7 @@ const Env = z.object({
 });
 
 /**
- * Reads the configuration from the environment (contract section 4 plus the SINK_* tuning
- * variables of the README). Throws CONFIG_INVALID naming every bad variable; values are never
+ * Reads the configuration from the environment (docs/event-contract.md section 5). Throws CONFIG_INVALID naming every bad variable; values are never
  * echoed, so the password cannot leak through an error.
  */
 export function sinkConfigFromEnv(env: Readonly<Record<string, string | undefined>>): SinkConfig {

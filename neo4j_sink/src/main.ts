@@ -1,6 +1,6 @@
 /**
- * `pnpm start:sink`: the neo4j_sink service, configured from the environment (contract
- * section 4). Exit codes: 78 bad configuration or credentials, 69 Neo4j unreachable at start,
+ * `pnpm start:sink`: the neo4j_sink service, configured from the environment (docs/event-contract.md
+ * section 5). Exit codes: 78 bad configuration or credentials, 69 Neo4j unreachable at start,
  * 70 anything else; 0 after a graceful SIGTERM/SIGINT.
  */
 import { createLogger, ErrorCode, toAppError, type AppError } from "@cts/shared";

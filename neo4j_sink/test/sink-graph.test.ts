@@ -14,7 +14,7 @@ import {
   startTestSink,
 } from "./helpers.js";
 
-describe("neo4j_sink writes the graph of contract section 5 (real Neo4j)", () => {
+describe("neo4j_sink writes the graph of docs/graph-model.md (real Neo4j)", () => {
   let neo: TestNeo4j;
   let sink: RunningSink;
   before(async () => {

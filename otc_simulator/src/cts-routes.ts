@@ -15,7 +15,7 @@ export interface CtsContext extends SimContext {
 
 type ApiVersion = "v1.0" | "v2.0" | "v3";
 
-/** Query parameters that filter on a trace field (otc-api.md 1.2). */
+/** Query parameters that filter on a trace field (docs/otc-api-notes.md section 2). */
 const FIELD_FILTERS = [
   "service_type",
   "resource_id",

@@ -12,7 +12,7 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   return { status, body, headers };
 }
 
-/** The API Gateway's error shape, in front of CTS (otc-api.md section 5). */
+/** The API Gateway's error shape, in front of CTS (docs/otc-api-notes.md section 8). */
 export function gatewayError(status: number, code: string, message: string): Reply {
   return json(status, {
     error_code: code,

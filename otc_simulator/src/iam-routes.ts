@@ -64,7 +64,7 @@ function iamTime(epochMillis: number): string {
   return new Date(epochMillis).toISOString().replace("Z", "000Z");
 }
 
-/** The service catalog (otc-api.md 7): CTS v1 and v2 entries, optionally ctsv3, all pointing here. */
+/** The service catalog (docs/otc-api-notes.md section 1): CTS v1 and v2 entries, optionally ctsv3, all pointing here. */
 export function catalog(context: SimContext, baseUrl: string): unknown[] {
   const { identity } = context;
   const endpoint = (url: string, region = identity.region) => ({
@@ -126,7 +126,7 @@ const versionDocument = (baseUrl: string) => ({
   "media-types": [{ base: "application/json", type: "application/vnd.openstack.identity-v3+json" }],
 });
 
-/** `POST /v3/auth/tokens`: password method, project scope by id or name (otc-api.md 2.1-2.2). */
+/** `POST /v3/auth/tokens`: password method, project scope by id or name (docs/otc-api-notes.md section 4). */
 function issueToken(request: RouteRequest, context: SimContext): Reply {
   let parsed: z.infer<typeof TokenRequest>;
   try {

@@ -3,7 +3,7 @@
  * control characters and any Unicode into every string field of a CTS trace and its event,
  * encoders for the three HTTP content modes (with raw or percent-encoded header values), the
  * changes that surely make a request invalid, and the oracle of what the graph must hold for an
- * accepted event (contract section 5 and the sink README, written out independently of the
+ * accepted event (docs/graph-model.md, written out independently of the
  * sink's code).
  */
 import fc from "fast-check";
@@ -130,8 +130,8 @@ export function uniqueId(prefix: string, tail: string): string {
 }
 
 /**
- * The CloudEvent the exporter would send for a trace built from `parts` (the shared contract
- * mapping): ids of the trace, user and resource are unique, so each accepted event owns its
+ * The CloudEvent the exporter would send for a trace built from `parts` (docs/event-contract.md
+ * section 1): ids of the trace, user and resource are unique, so each accepted event owns its
  * User and Resource and their names can be compared exactly.
  */
 export function hostileEvent(parts: TraceParts, prefix: string): EventJson {
@@ -593,7 +593,7 @@ function bounded(value: unknown, maxChars: number): { text: string | null; cut: 
   return { text: full.slice(0, end), cut: true };
 }
 
-/** The oracle: the graph of contract section 5 for one accepted event. */
+/** The oracle: the graph of docs/graph-model.md for one accepted event. */
 export function expectedOf(event: EventJson, maxTextChars: number): Expected {
   const data = event.data;
   const ext = (name: string) => text(event[name]);

@@ -45,9 +45,9 @@ export function createHttpTransport(
     mode: options.mode,
     async attempt(events, signal): Promise<AttemptResult> {
       const message = encode(events, options.mode);
-      // A controller per request, its timer cleared as soon as the answer is read: with
-      // AbortSignal.timeout every request (and its response) stayed reachable for the whole
-      // timeout, which at thousands of requests a second was hundreds of MB.
+      // A controller per request, its timer cleared as soon as the answer is read: an
+      // AbortSignal.timeout would keep every request (and its response) reachable for the whole
+      // timeout, hundreds of MB at thousands of requests a second.
       const controller = new AbortController();
       const timer = setTimeout(() => {
         controller.abort(

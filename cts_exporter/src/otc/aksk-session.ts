@@ -6,7 +6,7 @@ import { describeSource } from "./resolve-cloud.js";
 import { IAM_FAILURES, type Authenticator, type OtcHttp } from "./otc-http.js";
 
 /**
- * Signs every request with SDK-HMAC-SHA256 (otc-api.md 3.1): `content-type`, `host`,
+ * Signs every request with SDK-HMAC-SHA256 (docs/otc-api-notes.md section 5.1): `content-type`, `host`,
  * `x-sdk-date` and, once known, `x-project-id` (plus `x-security-token` for temporary keys).
  */
 export function akskAuthenticator(
@@ -47,7 +47,7 @@ const ProjectList = z.looseObject({ projects: z.array(Project) });
 const ProjectDetails = z.looseObject({ project: Project });
 const CatalogBody = z.looseObject({ catalog: Catalog });
 
-/** What AK/SK discovery learns (otc-api.md 3.5). */
+/** What AK/SK discovery learns (docs/otc-api-notes.md section 5.5). */
 export interface AkSkSession {
   readonly projectId: string;
   readonly projectName: string | undefined;

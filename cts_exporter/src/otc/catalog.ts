@@ -59,7 +59,7 @@ export function ctsV3Url(raw: string, projectId: string): string {
 }
 
 /**
- * The project's CTS v3 endpoint (issue 3, item 3): `CTS_ENDPOINT` if set, else the catalog's
+ * The project's CTS v3 endpoint (docs/otc-api-notes.md section 1): `CTS_ENDPOINT` if set, else the catalog's
  * `ctsv3` entry, else its `cts` entry rewritten to `/v3/<project_id>`, else
  * `https://cts.<region>.otc.t-systems.com/v3/<project_id>`.
  */

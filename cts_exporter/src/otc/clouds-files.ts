@@ -22,7 +22,7 @@ const EXPLICIT: Record<Kind, string> = {
 };
 
 /**
- * The candidate paths in search order (otc-api.md 4.2, the order the original exporter used):
+ * The candidate paths in search order (docs/otc-api-notes.md section 7.2, the order the original exporter used):
  * the current directory, `~/.config/openstack`, `/etc/openstack`, each with `.yaml`, `.yml`,
  * `.json`.
  */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * The shape of one cloud in clouds.yaml / secure.yaml (otc-api.md 4.1-4.3): the OpenStack keys
+ * The shape of one cloud in clouds.yaml / secure.yaml (docs/otc-api-notes.md section 7.1): the OpenStack keys
  * gophertelekomcloud and openstacksdk read, plus python-otcextensions' cloud-level AK/SK. Unknown
  * keys are allowed (clouds.yaml files are shared with other tools). Values must be YAML text:
  * an unquoted `password: 0123` would silently become the number 123.

@@ -1,5 +1,5 @@
 /**
- * Reads the error bodies OTC services answer with (otc-api.md section 5): the gateway and CTS
+ * Reads the error bodies OTC services answer with (docs/otc-api-notes.md section 8): the gateway and CTS
  * style `{"error_code": "CTS.0214", "error_msg": "..."}`, Keystone's
  * `{"error": {"code": 401, "title": "Unauthorized", "message": "..."}}`, and a bare
  * `{"code", "message"}`. Anything else is summarised as its first line of text.

@@ -28,8 +28,8 @@ function hasEnvironmentCloud(env: Env): boolean {
 }
 
 /**
- * Loads the clouds.yaml profile the exporter runs with (otc-api.md section 4, contract
- * section 2): the first clouds file found (OS_CLIENT_CONFIG_FILE first, then the current
+ * Loads the clouds.yaml profile the exporter runs with (docs/otc-api-notes.md
+ * section 7): the first clouds file found (OS_CLIENT_CONFIG_FILE first, then the current
  * directory, `~/.config/openstack`, `/etc/openstack`; `.yaml`, `.yml`, `.json`), secure.yaml
  * merged over it, the cloud named by OS_CLOUD or else the only one, OS_* variables as
  * fallbacks. Without any file, a cloud is built from OS_* variables alone (`envvars`).

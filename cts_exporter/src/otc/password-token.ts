@@ -6,7 +6,7 @@ import type { CloudConfig, PasswordCredentials } from "./cloud-config.js";
 import { IAM_FAILURES, type Authenticator, type OtcHttp } from "./otc-http.js";
 import { Secret } from "./secret.js";
 
-/** What a password token tells about the session (otc-api.md 2.2). */
+/** What a password token tells about the session (docs/otc-api-notes.md section 4). */
 export interface IamToken {
   readonly value: Secret;
   readonly issuedAt: number;

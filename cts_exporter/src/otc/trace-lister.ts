@@ -144,7 +144,7 @@ export async function* listTraces(
     const traces = parsed.traces ?? [];
     const ids = idsOf(traces);
     if (ids.size > 0 && [...ids].every((id) => previousIds.has(id))) {
-      // Paged back to back otherwise, forever: 6,500 requests in 10 s against a fake CTS.
+      // A new marker over the same page would otherwise be followed back to back, without end.
       deps.logger.warn(
         { marker: next, page },
         "CTS sent the previous page again under a new marker; stopping this listing",
@@ -169,7 +169,7 @@ export async function* listTraces(
     const span = timeSpan(listed);
     if (floor !== undefined && span !== undefined && !goesBack(span, floor)) {
       // `next` asks for older traces; a page newer than the last one means the service pages
-      // forward without end (seen: a fake CTS minting new traces and markers forever).
+      // forward, and a service that keeps minting new traces and markers would never end.
       deps.logger.warn(
         { marker: next, page },
         "CTS answered a paging marker with newer traces instead of older ones; stopping this listing",

@@ -1,5 +1,5 @@
 /**
- * `pnpm neo4j start|stop|status`: a real local Neo4j server without Docker (contract section 1).
+ * `pnpm neo4j start|stop|status`: a real local Neo4j server without Docker (docs/operations.md section 1).
  * `start` prints the Bolt URI as its last line; `status` exits 0 only when the server runs.
  */
 import { isAppError } from "@cts/shared";

@@ -42,7 +42,7 @@ function port(env: Env, name: string, fallback: number): number {
 }
 
 /**
- * Reads the server settings from the environment (contract section 1): NEO4J_BOLT_PORT,
+ * Reads the server settings from the environment (docs/operations.md section 1): NEO4J_BOLT_PORT,
  * NEO4J_HTTP_PORT, NEO4J_PASSWORD, NEO4J_HOME_DIR, plus NEO4J_HEAP_SIZE, NEO4J_PAGECACHE_SIZE
  * and NEO4J_JAVA_HOME for tuning.
  */

@@ -18,7 +18,7 @@ export interface AppDeps {
   readonly retryAfterSeconds: number;
 }
 
-/** The status table of contract section 4: the only place an error becomes a status. */
+/** The status table of docs/event-contract.md section 3: the only place an error becomes a status. */
 function statusOf(error: AppError): { status: number; reason: RejectReason } {
   switch (error.code) {
     case ErrorCode.CE_INVALID:

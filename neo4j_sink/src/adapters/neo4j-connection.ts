@@ -9,7 +9,7 @@ export interface Neo4jConnectionConfig {
   readonly database: string | undefined;
 }
 
-/** One driver per process, Basic Auth only (contract section 4); TLS comes from the URI scheme. */
+/** One driver per process, Basic Auth only (docs/event-contract.md section 5); TLS comes from the URI scheme. */
 export function createDriver(config: Neo4jConnectionConfig): Driver {
   return neo4j.driver(config.uri, neo4j.auth.basic(config.user, config.password), {
     maxConnectionPoolSize: 20,

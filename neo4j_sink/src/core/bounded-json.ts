@@ -1,7 +1,7 @@
 /**
  * JSON text of a parsed JSON value, cut after `maxChars` characters, built without recursion.
  * JSON.stringify throws a RangeError past a few thousand nesting levels, and a trace's `request`
- * may nest that deep (a hostile one did: 10,000 levels in a 60 KB body); the sink stores a
+ * may nest that deep (10,000 levels fit in a 60 KB body); the sink stores a
  * bounded prefix of it instead of failing the whole request.
  */
 type Frame =

@@ -10,7 +10,7 @@ import { z } from "zod";
 import { assertUtf8Charset, isJsonMediaType, parseMediaType } from "./media-type.js";
 import { isRfc3339 } from "./rfc3339.js";
 
-/** The three CloudEvents HTTP content modes (http-protocol-binding.md 3.1-3.3). */
+/** The three CloudEvents HTTP content modes (docs/event-contract.md section 2). */
 export type ContentMode = "binary" | "structured" | "batch";
 
 /** Request headers as Node delivers them: lower-case names; `headersDistinct` gives arrays. */

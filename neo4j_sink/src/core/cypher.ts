@@ -6,7 +6,7 @@ export interface Statement {
   readonly parameters: Readonly<Record<string, unknown>>;
 }
 
-/** The graph's labels and their unique keys (contract section 5). */
+/** The graph's labels and their unique keys (docs/graph-model.md section 2). */
 export const NODE_KEYS = {
   Action: "id",
   User: "id",

@@ -25,7 +25,7 @@ function received(
 
 const options = { maxTextChars: 10 };
 
-describe("event to graph row (contract section 5)", () => {
+describe("event to graph row (docs/graph-model.md)", () => {
   test("maps the trace fields, timestamps as RFC 3339 UTC and the code as text", () => {
     const row = eventToGraphRow(
       received({

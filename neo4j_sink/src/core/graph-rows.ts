@@ -4,7 +4,7 @@ import { boundedJson } from "./bounded-json.js";
 import type { ReceivedEvent } from "./cloudevent-parser.js";
 
 /**
- * Everything the graph of contract section 5 needs from one event, flat and JSON-safe, so it can
+ * Everything the graph (docs/graph-model.md) needs from one event, flat and JSON-safe, so it can
  * be passed to Neo4j as a query parameter as it is. Absent values are null (Cypher's "no value").
  */
 export interface GraphRow {
@@ -141,7 +141,7 @@ function indexable(
   };
 }
 
-/** Maps one received event to its graph row (contract section 5). Pure and total. */
+/** Maps one received event to its graph row (docs/graph-model.md sections 2-4). Pure and total. */
 export function eventToGraphRow(event: ReceivedEvent, options: RowOptions): GraphRow {
   const trace = event.trace;
   let truncated = false;

@@ -1,6 +1,6 @@
 import type { ScenarioGroup } from "../options.js";
 
-/** How CTS classifies the caller (otc-api.md 1.5). */
+/** How CTS classifies the caller (docs/otc-api-notes.md section 3). */
 export type TraceType = "ApiCall" | "ConsoleAction" | "SystemAction";
 
 /** What kind of resource a scenario touches; decides names, ids and request bodies. */

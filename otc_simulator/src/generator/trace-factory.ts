@@ -190,7 +190,7 @@ export function createTraceFactory(options: TraceFactoryOptions): TraceFactory {
     render(trace) {
       const random = streamFor(seed, "content", trace.seq);
       const scenario = weighted(random, table);
-      const documentedForm = random() < 0.05; // otc-api.md 1.7: the docs' number/object form
+      const documentedForm = random() < 0.05; // docs/otc-api-notes.md section 6: the documented number/object form
       const failed = scenario.failure !== undefined && random() < scenario.failure.rate;
       const rating = failed ? "warning" : random() < 0.002 ? "incident" : "normal";
       const system = scenario.traceType === "SystemAction";

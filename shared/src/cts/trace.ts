@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * A CTS trace as the v3 API returns it, parsed tolerantly (otc-api.md 1.5 and 1.7): the docs say
+ * A CTS trace as the v3 API returns it, parsed tolerantly (docs/otc-api-notes.md sections 3 and 6): the docs say
  * string where the service sometimes sends numbers or objects, v1 encodes `user` as a JSON string,
  * and SystemAction traces carry no user or IP. Unknown fields are kept, because the CloudEvent's
  * `data` is the trace exactly as CTS returned it.

@@ -17,7 +17,7 @@ export interface TraceOrigin {
 /** Extension names must be lower-case alphanumeric (CloudEvents spec, "Attribute Naming"). */
 export const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
 
-/** The CloudEvent attributes of one trace (contract section 3), without `data`. */
+/** The CloudEvent attributes of one trace (docs/event-contract.md section 1), without `data`. */
 export interface TraceEventAttributes {
   readonly specversion: "1.0";
   readonly id: string;

@@ -1,5 +1,5 @@
 /**
- * Header value encoding of the CloudEvents HTTP binding (http-protocol-binding.md 3.1.3.2):
+ * Header value encoding of the CloudEvents HTTP binding (docs/event-contract.md section 2):
  * space, double quote, percent, non-printable and non-ASCII characters are percent-encoded as
  * UTF-8 bytes on send and decoded on receipt. The `cloudevents` package does neither (a subject
  * like "a中" makes Node throw ERR_INVALID_CHAR), so both directions live here.
@@ -31,7 +31,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * Decodes a received header value. Node's HTTP parser hands over header bytes as latin-1, so raw
- * UTF-8 (what sdk-go senders write, contract section 3) is first re-read as UTF-8; then `%XX`
+ * UTF-8 (what sdk-go senders write) is first re-read as UTF-8; then `%XX`
  * sequences are decoded. Invalid UTF-8 after decoding is an error, as the binding requires.
  */
 export function decodeHeaderValue(received: string): string {

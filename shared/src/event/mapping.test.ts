@@ -37,7 +37,7 @@ const rawLogin = {
   vendor_field: { kept: true },
 };
 
-describe("trace to CloudEvent mapping (contract section 3)", () => {
+describe("trace to CloudEvent mapping (docs/event-contract.md section 1)", () => {
   test("maps every attribute and extension", () => {
     const trace = CtsTrace.parse(rawLogin);
     const event = traceToCloudEvent(trace, rawLogin, { origin });
@@ -111,7 +111,7 @@ describe("trace to CloudEvent mapping (contract section 3)", () => {
   });
 });
 
-describe("tolerant trace parsing (otc-api.md 1.7)", () => {
+describe("tolerant trace parsing (docs/otc-api-notes.md section 6)", () => {
   test("accepts code as number or string and request/response as string, object or null", () => {
     for (const code of [200, "200", null, undefined]) {
       for (const response of ['{"a":1}', { a: 1 }, null]) {
@@ -184,7 +184,7 @@ describe("binary-mode header encoding", () => {
   });
 });
 
-describe("contract details found by the hostile-input tests", () => {
+describe("header and data edge cases of the event contract", () => {
   test("a header value starting with U+FEFF keeps it", () => {
     assert.equal(decodeHeaderValue(encodeHeaderValue("\ufeffp-bom")), "\ufeffp-bom");
     assert.equal(

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 
 /**
  * Canonicalisation for OTC's "SDK-HMAC-SHA256" AK/SK signatures (API Gateway "simple" variant,
- * otc-api.md 3.1). Client and server both build the canonical request from what travels on the
+ * docs/otc-api-notes.md section 5.1). Client and server both build the canonical request from what travels on the
  * wire, so a request signed here verifies on a server that uses the same functions.
  */
 

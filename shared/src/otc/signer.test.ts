@@ -23,7 +23,7 @@ import {
 
 const hwGo = { accessKey: "AccessKey", secretKey: "SecretKey" };
 
-describe("SDK-HMAC-SHA256: published vectors (otc-api.md 3.2)", () => {
+describe("SDK-HMAC-SHA256: published vectors (docs/otc-api-notes.md section 5.2)", () => {
   test("1: GET /path?limit=1 signing only x-sdk-date", () => {
     const signed = signRequest(
       {
@@ -98,7 +98,7 @@ describe("SDK-HMAC-SHA256: published vectors (otc-api.md 3.2)", () => {
   });
 });
 
-describe("SDK-HMAC-SHA256: computed OTC vectors (otc-api.md 3.3)", () => {
+describe("SDK-HMAC-SHA256: computed OTC vectors (docs/otc-api-notes.md section 5.2)", () => {
   const project = "0391e4486e864c26be5654c522f440f2";
   const now = Date.UTC(2024, 2, 26, 3, 8, 1);
   const sign = (url: string, headers: Record<string, string>) =>

@@ -65,7 +65,7 @@ export interface RequestSignature {
 
 /**
  * Signs a request whose headers already hold everything to sign, `x-sdk-date` included
- * (otc-api.md 3.1). Throws a TypeError when `x-sdk-date` is missing or malformed, a caller bug.
+ * (docs/otc-api-notes.md section 5.1). Throws a TypeError when `x-sdk-date` is missing or malformed, a caller bug.
  */
 export function signRequest(
   request: SignableRequest,
