@@ -21,7 +21,9 @@ import type { BenchContext, BenchPlan, Scenario, ScenarioName } from "./lib/type
 import { warmUpNeo4j, WARM_UP_EVENTS } from "./lib/warm-up.js";
 import { baseline } from "./scenarios/baseline.js";
 import { ceiling } from "./scenarios/ceiling.js";
+import { coldStart } from "./scenarios/cold-start.js";
 import { exporter, exporterBatch } from "./scenarios/exporter.js";
+import { originalSink, peerBatch, peerBinary } from "./scenarios/peer.js";
 import { scaling } from "./scenarios/scaling.js";
 import { sinkBatch, sinkBinary } from "./scenarios/sink-http.js";
 
@@ -35,6 +37,10 @@ const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
   scaling,
   exporter,
   "exporter-batch": exporterBatch,
+  original: originalSink,
+  "peer-binary": peerBinary,
+  "peer-batch": peerBatch,
+  "cold-start": coldStart,
 };
 
 /** Events the run needs: the throughput scenarios' set, or scaling's growth plus its samples. */
@@ -45,7 +51,9 @@ function eventSetSize(plan: BenchPlan, scenarios: readonly ScenarioName[]): numb
   const growth = scenarios.includes("scaling")
     ? plan.warmupEvents + largest + plan.scalingSteps.length * perStep
     : 0;
-  return Math.max(throughput, growth, WARM_UP_EVENTS);
+  // The peer scenarios take their 500 warm-up events after their measured ones; cold-start 6,000.
+  const peers = Math.max(plan.peerEvents + 500, 6_000);
+  return Math.max(throughput, growth, peers, WARM_UP_EVENTS);
 }
 
 /** The database and the events, created on first use (the exporter needs neither). */

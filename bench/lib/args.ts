@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { DEFAULT_ORIGINAL_SRC, ORIGINAL_COMMIT } from "./original-sink.js";
 import { SCENARIO_NAMES, type BenchPlan, type ScenarioName } from "./types.js";
 
 export const USAGE = `pnpm bench [options]
@@ -15,9 +16,14 @@ export const USAGE = `pnpm bench [options]
   --exporter-traces N   traces the simulator serves to the exporter (default 200000)
   --exporter-tsx        run the exporter's sources through tsx; by default it is compiled first
                         and run as \`pnpm start:exporter\` and the image run it (node dist/main.js)
+  --peer-events N        events of the original and of ours beside it (default 5000)
+  --peer-concurrency N   connections of those and of cold-start (default 16)
+  --original-src DIR     clone of akyriako/cloudtrace-exporter to build the original sink from
+                        (default $ORIGINAL_SRC, else ${DEFAULT_ORIGINAL_SRC}); commit ${ORIGINAL_COMMIT.slice(0, 7)} only
   --sink-cpu-prof       write V8 CPU profiles of the sink to bench/results/profiles/
   -h, --help
 
+The original sink is built with the installed Go into bench/.cache and listens on :8080.
 Environment: NEO4J_URI + NEO4J_PASSWORD (+ NEO4J_USER) use that server; ALL ITS DATA IS DELETED.
 Otherwise a Neo4j is started for the run (BENCH_NEO4J_HEAP, default 2g; BENCH_NEO4J_PAGECACHE,
 default 1g). SINK_* variables are passed to the sink, SINK_BATCH_SIZE and SINK_CONCURRENCY
@@ -32,6 +38,10 @@ const FULL_BOUNDS: Record<ScenarioName, number> = {
   scaling: 30,
   exporter: 180,
   "exporter-batch": 120,
+  original: 120,
+  "peer-binary": 60,
+  "peer-batch": 60,
+  "cold-start": 90,
 };
 const QUICK_BOUNDS: Record<ScenarioName, number> = {
   "sink-binary": 20,
@@ -41,6 +51,10 @@ const QUICK_BOUNDS: Record<ScenarioName, number> = {
   scaling: 10,
   exporter: 60,
   "exporter-batch": 60,
+  original: 60,
+  "peer-binary": 30,
+  "peer-batch": 30,
+  "cold-start": 60,
 };
 
 function positive(value: string | undefined, fallback: number, name: string): number {
@@ -99,6 +113,9 @@ export function parseCli(argv: readonly string[], resultsDir: string): CliOption
       "binary-concurrency": { type: "string" },
       "ceiling-batch": { type: "string" },
       "exporter-traces": { type: "string" },
+      "peer-events": { type: "string" },
+      "peer-concurrency": { type: "string" },
+      "original-src": { type: "string" },
       "sink-cpu-prof": { type: "boolean", default: false },
       "exporter-tsx": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -129,6 +146,9 @@ export function parseCli(argv: readonly string[], resultsDir: string): CliOption
       "exporter-traces",
     ),
     exporterFromSource: values["exporter-tsx"],
+    peerEvents: positive(values["peer-events"], 5_000, "peer-events"),
+    peerConcurrency: positive(values["peer-concurrency"], 16, "peer-concurrency"),
+    originalSrc: values["original-src"] ?? process.env["ORIGINAL_SRC"] ?? DEFAULT_ORIGINAL_SRC,
     cpuProfileDir: values["sink-cpu-prof"] ? join(resultsDir, "profiles") : undefined,
   };
   return { help: values.help, scenarios: scenarioList(values.scenarios), plan };

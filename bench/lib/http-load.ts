@@ -15,16 +15,18 @@ export interface LoadOptions {
   /** Stop sending new requests after this many ms; requests in flight are still counted. */
   readonly boundMs: number;
   readonly label: string;
+  /** The answer that acknowledges a request; 202 unless said otherwise. */
+  readonly accepted?: (status: number) => boolean;
 }
 
 export interface LoadResult {
-  /** Events acknowledged with 202. */
+  /** Events acknowledged (202, or what `accepted` allows). */
   readonly events: number;
   readonly requests: number;
   readonly elapsedMs: number;
-  /** Time to the 202 of each acknowledged request (the last attempt), in ms. */
+  /** Time to the acknowledgement of each request (the last attempt), in ms. */
   readonly latenciesMs: number[];
-  /** Non-202 answers by status (or "network"), retries included. */
+  /** Other answers by status (or "network"), retries included. */
   readonly failures: Record<string, number>;
   /** True when every shot was acknowledged before the bound. */
   readonly complete: boolean;
@@ -64,6 +66,7 @@ export async function postAll(shots: readonly Shot[], options: LoadOptions): Pro
   const fail = (key: string) => (failures[key] = (failures[key] ?? 0) + 1);
   const total = shots.reduce((sum, shot) => sum + shot.events, 0);
   const meter = progress(options.label);
+  const accepted = options.accepted ?? ((status: number) => status === 202);
   let next = 0;
   let events = 0;
   let requests = 0;
@@ -83,7 +86,7 @@ export async function postAll(shots: readonly Shot[], options: LoadOptions): Pro
           status = 0;
         }
         requests++;
-        if (status === 202) {
+        if (accepted(status)) {
           latenciesMs.push(performance.now() - sent);
           events += shot.events;
           meter.tick(events, total);

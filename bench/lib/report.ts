@@ -95,6 +95,22 @@ export function compare(results: Results): Comparison[] {
       basis: "scenario 1 / scenario 4",
     },
     {
+      name: "ours / original, binary (5k events)",
+      value: ratio(eps("peer-binary"), eps("original")),
+      basis: "peer-binary / original, graph-complete, same run",
+    },
+    {
+      name: "ours / original, batch (5k events)",
+      value: ratio(eps("peer-batch"), eps("original")),
+      basis: "peer-batch / original (binary, its only mode), graph-complete, same run",
+    },
+    {
+      name: "cold start: warm / first 1,000",
+      value: (results["cold-start"]?.details as { warmOverCold?: number } | undefined)
+        ?.warmOverCold,
+      basis: "cold-start: warm rate over the rate of the first 1,000 events",
+    },
+    {
       name: "scaling last/first (ours)",
       value: scalingSteps(results).ratio,
       basis: "scenario 5",
@@ -148,6 +164,27 @@ export function evaluateTargets(results: Results, comparisons: readonly Comparis
       measured: value("scaling last/first (ours)"),
       unit: "ratio",
       met: atLeast(value("scaling last/first (ours)"), 0.8),
+    },
+    {
+      name: "ours vs the original Go sink, binary mode",
+      goal: ">= 10x",
+      measured: value("ours / original, binary (5k events)"),
+      unit: "x",
+      met: atLeast(value("ours / original, binary (5k events)"), 10),
+    },
+    {
+      name: "ours (batch) vs the original Go sink",
+      goal: ">= 20x",
+      measured: value("ours / original, batch (5k events)"),
+      unit: "x",
+      met: atLeast(value("ours / original, batch (5k events)"), 20),
+    },
+    {
+      name: "cold start within 2x of warm",
+      goal: "<= 2",
+      measured: value("cold start: warm / first 1,000"),
+      unit: "x",
+      met: atMost(value("cold start: warm / first 1,000"), 2),
     },
     {
       name: "exporter throughput",

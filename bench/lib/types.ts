@@ -9,6 +9,10 @@ export const SCENARIO_NAMES = [
   "scaling",
   "exporter",
   "exporter-batch",
+  "original",
+  "peer-binary",
+  "peer-batch",
+  "cold-start",
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -35,6 +39,12 @@ export interface BenchPlan {
   readonly exporterTraces: number;
   /** Run the exporter's TypeScript sources through tsx instead of the compiled build. */
   readonly exporterFromSource: boolean;
+  /** Events the peer scenarios (the original, ours beside it) measure. */
+  readonly peerEvents: number;
+  /** Connections of the peer and cold-start scenarios. */
+  readonly peerConcurrency: number;
+  /** A clone (or mirror) of the original Go project to build its sink from. */
+  readonly originalSrc: string;
   /** Directory for the sink's V8 CPU profiles, when asked for. */
   readonly cpuProfileDir: string | undefined;
 }
