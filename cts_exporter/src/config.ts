@@ -20,6 +20,8 @@ export interface ExporterConfig {
   readonly sink: URL | undefined;
   readonly overrides: Readonly<Record<string, string>>;
   readonly caCerts: string | undefined;
+  /** Where Knative mounts the sender's OIDC token; absent file = no Authorization header. */
+  readonly oidcTokenFile: string;
   readonly ctsEndpoint: string | undefined;
   readonly stateFile: string | undefined;
   readonly port: number;
@@ -31,6 +33,9 @@ export interface ExporterConfig {
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
 }
+
+/** Where a Knative SinkBinding mounts the OIDC token when `authentication-oidc` is on. */
+export const DEFAULT_OIDC_TOKEN_FILE = "/oidc/token";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -81,6 +86,7 @@ const EnvSchema = z.object({
   K_SINK: z.string().optional(),
   K_CE_OVERRIDES: z.string().optional(),
   K_CA_CERTS: z.string().optional(),
+  CTS_OIDC_TOKEN_FILE: z.string().optional(),
   CTS_ENDPOINT: z.string().optional(),
   CTS_STATE_FILE: z.string().optional(),
   PORT: int("PORT", { min: 0, max: 65535, fallback: 8080 }),
@@ -196,6 +202,7 @@ export function parseExporterConfig(env: Env, argv: readonly string[]): Exporter
   }
   const data = parsed.data;
   const stateFile = data.CTS_STATE_FILE?.trim();
+  const tokenFile = data.CTS_OIDC_TOKEN_FILE?.trim();
   return {
     once: flags.once,
     dryRun: flags.dryRun,
@@ -209,6 +216,8 @@ export function parseExporterConfig(env: Env, argv: readonly string[]): Exporter
     sink,
     overrides,
     caCerts: caCerts === "" ? undefined : caCerts,
+    oidcTokenFile:
+      tokenFile === undefined || tokenFile === "" ? DEFAULT_OIDC_TOKEN_FILE : tokenFile,
     ctsEndpoint: ctsEndpoint === "" ? undefined : ctsEndpoint,
     stateFile: stateFile === "" ? undefined : stateFile,
     port: data.PORT,

@@ -1,6 +1,7 @@
 import type { Writable } from "node:stream";
 import { backoffDelay, createLogger, ErrorCode, isAppError, type Logger } from "@cts/shared";
 import { createHttpTransport } from "./adapters/http-transport.js";
+import { createTokenFile } from "./adapters/oidc-token.js";
 import { createDryRunTransport, createLogOnlyTransport } from "./adapters/local-transports.js";
 import { createMetrics } from "./adapters/metrics.js";
 import { startOpsServer } from "./adapters/ops-server.js";
@@ -50,6 +51,7 @@ function buildTransport(
     timeoutMs: config.sinkTimeoutMs,
     connections: config.concurrency,
     caCerts: config.caCerts,
+    bearerToken: createTokenFile(config.oidcTokenFile),
   });
 }
 

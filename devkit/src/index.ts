@@ -20,3 +20,5 @@ export {
 export type { ManagedProcess, StartOptions } from "./testing/processes.js";
 export { describeCommand, runCommand } from "./testing/run-command.js";
 export type { RunCommandOptions } from "./testing/run-command.js";
+export { startOidcIssuer } from "./testing/oidc-issuer.js";
+export type { OidcIssuer } from "./testing/oidc-issuer.js";

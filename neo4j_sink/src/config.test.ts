@@ -31,6 +31,9 @@ describe("sink configuration from the environment", () => {
       SINK_MAX_TEXT_CHARS: "100",
       SINK_RETRY_AFTER_SECONDS: "2",
       SINK_STARTUP_TIMEOUT_SECONDS: "3",
+      SINK_OIDC_ISSUER: "https://kubernetes.default.svc",
+      SINK_OIDC_AUDIENCE: "sinks/neo4j-sink",
+      SINK_OIDC_JWKS_URI: "https://kubernetes.default.svc/openid/v1/jwks",
       LOG_LEVEL: "debug",
     });
     assert.deepEqual(config, {
@@ -50,6 +53,11 @@ describe("sink configuration from the environment", () => {
       retryAfterSeconds: 2,
       startupTimeoutMs: 3000,
       logLevel: "debug",
+      senderIdentity: {
+        issuer: "https://kubernetes.default.svc",
+        audience: "sinks/neo4j-sink",
+        jwksUri: "https://kubernetes.default.svc/openid/v1/jwks",
+      },
     });
     assert.equal(
       sinkConfigFromEnv({ NEO4J_PASSWORD: "x", PORT: "", NEO4J_DATABASE: "" }).port,

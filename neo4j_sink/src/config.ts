@@ -1,6 +1,7 @@
 import { AppError, ErrorCode } from "@cts/shared";
 import { z } from "zod";
 import type { Neo4jConnectionConfig } from "./adapters/neo4j-connection.js";
+import type { SenderIdentityConfig } from "./adapters/sender-identity.js";
 
 /** Everything the sink is configured with. */
 export interface SinkConfig {
@@ -18,6 +19,8 @@ export interface SinkConfig {
   /** How long the start waits for an unreachable Neo4j before giving up. */
   readonly startupTimeoutMs: number;
   readonly logLevel: string;
+  /** Sender identity (Knative OIDC): both set, or neither (everyone may send). */
+  readonly senderIdentity: SenderIdentityConfig | undefined;
 }
 
 /** Defaults of everything but the Neo4j connection. */
@@ -32,6 +35,7 @@ export const SINK_DEFAULTS: Omit<SinkConfig, "neo4j"> = {
   retryAfterSeconds: 5,
   startupTimeoutMs: 60_000,
   logLevel: "info",
+  senderIdentity: undefined,
 };
 
 /** An empty variable counts as unset, as in most shells' `VAR= cmd`. */
@@ -62,6 +66,9 @@ const Env = z.object({
   SINK_MAX_TEXT_CHARS: integer(16, 10_000_000),
   SINK_RETRY_AFTER_SECONDS: integer(1, 3600),
   SINK_STARTUP_TIMEOUT_SECONDS: integer(0, 3600),
+  SINK_OIDC_ISSUER: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/ }).optional()),
+  SINK_OIDC_AUDIENCE: text(),
+  SINK_OIDC_JWKS_URI: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/ }).optional()),
   LOG_LEVEL: z.preprocess(
     unsetIfEmpty,
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).optional(),
@@ -83,6 +90,13 @@ export function sinkConfigFromEnv(env: Readonly<Record<string, string | undefine
   }
   const e = parsed.data;
   const d = SINK_DEFAULTS;
+  if ((e.SINK_OIDC_ISSUER === undefined) !== (e.SINK_OIDC_AUDIENCE === undefined)) {
+    throw new AppError(
+      ErrorCode.CONFIG_INVALID,
+      "invalid neo4j_sink configuration: SINK_OIDC_ISSUER and SINK_OIDC_AUDIENCE go together " +
+        "(set both to require senders' OIDC tokens, or neither)",
+    );
+  }
   return {
     neo4j: {
       uri: e.NEO4J_URI,
@@ -103,5 +117,13 @@ export function sinkConfigFromEnv(env: Readonly<Record<string, string | undefine
         ? d.startupTimeoutMs
         : e.SINK_STARTUP_TIMEOUT_SECONDS * 1000,
     logLevel: e.LOG_LEVEL ?? d.logLevel,
+    senderIdentity:
+      e.SINK_OIDC_ISSUER === undefined || e.SINK_OIDC_AUDIENCE === undefined
+        ? undefined
+        : {
+            issuer: e.SINK_OIDC_ISSUER,
+            audience: e.SINK_OIDC_AUDIENCE,
+            jwksUri: e.SINK_OIDC_JWKS_URI,
+          },
   };
 }

@@ -13,6 +13,7 @@ import {
   type Neo4jConnectionConfig,
 } from "./adapters/neo4j-connection.js";
 import { createPromMetrics } from "./adapters/prom-metrics.js";
+import { createSenderVerifier } from "./adapters/sender-identity.js";
 import { SINK_DEFAULTS, type SinkConfig } from "./config.js";
 
 /** `startSink`'s configuration: the Neo4j connection, everything else optional. */
@@ -139,6 +140,9 @@ export async function startSink(
       maxBodyBytes: settings.maxBodyBytes,
       maxTextChars: settings.maxTextChars,
       retryAfterSeconds: settings.retryAfterSeconds,
+      ...(settings.senderIdentity === undefined
+        ? {}
+        : { verifySender: createSenderVerifier(settings.senderIdentity) }),
     });
     const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 120_000 }, app);
     const port = await listen(server, settings.port, settings.host);

@@ -22,6 +22,10 @@ export const ErrorCode = {
   CE_INVALID: "CE_INVALID",
   /** A CloudEvent's data is not a CTS trace. */
   CE_DATA_INVALID: "CE_DATA_INVALID",
+  /** The sender's identity (an OIDC bearer token) is missing or not valid for this sink. */
+  SENDER_UNAUTHENTICATED: "SENDER_UNAUTHENTICATED",
+  /** The OIDC issuer's discovery document or keys could not be fetched; the sender may retry. */
+  OIDC_ISSUER_UNAVAILABLE: "OIDC_ISSUER_UNAVAILABLE",
   /** The request body exceeds the configured limit. */
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
   /** The request's media type is not a CloudEvents encoding we accept. */

@@ -11,6 +11,8 @@ export interface HttpTransportOptions {
   readonly connections: number;
   /** K_CA_CERTS: extra PEM trusted for an https sink, on top of the system roots. */
   readonly caCerts: string | undefined;
+  /** The sender's OIDC token, when there is one: sent as `Authorization: Bearer`. */
+  readonly bearerToken?: () => string | undefined;
 }
 
 const ANSWER_LIMIT = 2_000;
@@ -59,9 +61,13 @@ export function createHttpTransport(
       };
       signal.addEventListener("abort", onAbort, { once: true });
       try {
+        const token = options.bearerToken?.();
         const response = await request(options.sink, {
           method: "POST",
-          headers: message.headers,
+          headers:
+            token === undefined
+              ? message.headers
+              : { ...message.headers, authorization: `Bearer ${token}` },
           body: message.body,
           dispatcher,
           signal: controller.signal,

@@ -6,6 +6,7 @@ import type { RejectReason, SinkMetrics } from "../core/ports.js";
 import { requestToGraphRows } from "../core/request-rows.js";
 import type { BatchWriter } from "./batch-writer.js";
 import { readBody } from "./body-reader.js";
+import type { VerifySender } from "./sender-identity.js";
 
 /** What the HTTP app needs; `startSink` wires the real ones, tests may wire their own. */
 export interface AppDeps {
@@ -16,11 +17,15 @@ export interface AppDeps {
   readonly maxBodyBytes: number;
   readonly maxTextChars: number;
   readonly retryAfterSeconds: number;
+  /** Set when SINK_OIDC_* require senders to present a token; undefined accepts anyone. */
+  readonly verifySender?: VerifySender;
 }
 
 /** The status table of docs/event-contract.md section 3: the only place an error becomes a status. */
 function statusOf(error: AppError): { status: number; reason: RejectReason } {
   switch (error.code) {
+    case ErrorCode.SENDER_UNAUTHENTICATED:
+      return { status: 401, reason: "unauthenticated" };
     case ErrorCode.CE_INVALID:
       return { status: 400, reason: "invalid_event" };
     case ErrorCode.CE_DATA_INVALID:
@@ -31,6 +36,7 @@ function statusOf(error: AppError): { status: number; reason: RejectReason } {
       return { status: 415, reason: "unsupported_media_type" };
     case ErrorCode.NEO4J_UNAVAILABLE:
     case ErrorCode.NEO4J_AUTH_FAILED:
+    case ErrorCode.OIDC_ISSUER_UNAVAILABLE:
       return { status: 503, reason: "unavailable" };
     default:
       return { status: 500, reason: "internal" };
@@ -40,6 +46,7 @@ function statusOf(error: AppError): { status: number; reason: RejectReason } {
 function sendError(response: Response, error: AppError, deps: AppDeps): number {
   const { status } = statusOf(error);
   if (status === 503) response.set("Retry-After", String(deps.retryAfterSeconds));
+  if (status === 401) response.set("WWW-Authenticate", 'Bearer realm="neo4j_sink"');
   // An unexpected error's message may say anything; the client gets the code only.
   const reason = status === 500 ? "internal error; the sink logged the details" : error.message;
   response.status(status).json({ error: error.code, reason, ...error.details });
@@ -61,6 +68,8 @@ export function createApp(deps: AppDeps): Express {
     let events = 0;
     let ids: string[] = [];
     try {
+      // Before anything is parsed: an unknown sender costs no body read.
+      await deps.verifySender?.(request.headers.authorization);
       const headers = request.headersDistinct;
       // The media type is checked before the body is read, so a 415 costs no upload.
       const mode = detectContentMode(headers);

@@ -2,6 +2,7 @@ import type { ContentMode } from "./cloudevent-parser.js";
 
 /** Why a request or event was refused; the `reason` label of the rejection counter. */
 export type RejectReason =
+  | "unauthenticated"
   | "invalid_event"
   | "invalid_data"
   | "too_large"

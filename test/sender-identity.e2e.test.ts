@@ -1,0 +1,117 @@
+/**
+ * Knative sender identity end to end: the exporter reads the token Knative would mount, sends it
+ * as a bearer token, and the sink (real Neo4j) verifies it against a local OIDC issuer.
+ */
+import assert from "node:assert/strict";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { after, before, describe, test } from "node:test";
+import { EXIT, runExporter } from "@cts/cts_exporter";
+import { freshNeo4j, startOidcIssuer, type OidcIssuer, type TestNeo4j } from "@cts/devkit";
+import { startSink, type RunningSink } from "@cts/neo4j_sink";
+import { startSimulator, type Simulator } from "@cts/otc_simulator";
+import { createLogger, type RawCtsTrace } from "@cts/shared";
+
+const AUDIENCE = "sinks.knative.dev/sink/cts/neo4j-sink";
+
+function trace(id: string, time: number): RawCtsTrace {
+  return {
+    trace_id: id,
+    trace_name: "createCredential",
+    trace_rating: "normal",
+    trace_type: "ConsoleAction",
+    service_type: "IAM",
+    resource_type: "credential",
+    resource_name: `ak-${id}`,
+    source_ip: "192.0.2.44",
+    code: "201",
+    time,
+    record_time: time + 300,
+    user: { id: "u-oidc", name: "oidc-user", domain: { id: "d-oidc", name: "OTC-OIDC" } },
+  };
+}
+
+describe("sender identity from the exporter's token file to the sink's verifier", () => {
+  let neo: TestNeo4j;
+  let issuer: OidcIssuer;
+  let sink: RunningSink;
+  let sim: Simulator;
+  let dir: string;
+  let logs = "";
+
+  before(async () => {
+    neo = await freshNeo4j();
+    issuer = await startOidcIssuer();
+    sink = await startSink(
+      {
+        neo4j: { uri: neo.uri, user: neo.user, password: neo.password },
+        port: 0,
+        host: "127.0.0.1",
+        senderIdentity: { issuer: issuer.issuer, audience: AUDIENCE, jwksUri: undefined },
+      },
+      { logger: createLogger({ name: "neo4j_sink-test", level: "silent" }) },
+    );
+    sim = await startSimulator({ seed: 5 });
+    dir = await mkdtemp(join(tmpdir(), "cts-oidc-"));
+    await writeFile(join(dir, "clouds.yaml"), sim.cloudsYaml({ cloud: "sim" }));
+  });
+  after(async () => {
+    await sink.close();
+    await sim.close();
+    await issuer.close();
+    await neo.close();
+  });
+
+  async function once(tokenFile: string): Promise<number> {
+    const out = new PassThrough();
+    out.on("data", (chunk: Buffer) => (logs += chunk.toString("utf8")));
+    return runExporter({
+      env: {
+        OS_CLIENT_CONFIG_FILE: join(dir, "clouds.yaml"),
+        OS_CLOUD: "sim",
+        K_SINK: sink.url,
+        CTS_FROM: "5",
+        CTS_OIDC_TOKEN_FILE: tokenFile,
+        SINK_RETRY_ATTEMPTS: "2",
+        SINK_RETRY_BASE_MS: "20",
+      },
+      argv: ["--once"],
+      stdout: out,
+      logDestination: out,
+      signal: new AbortController().signal,
+    });
+  }
+
+  const stored = async (ids: readonly string[]) =>
+    Number(
+      (
+        await neo.driver.executeQuery("MATCH (a:Action) WHERE a.id IN $ids RETURN count(a) AS n", {
+          ids,
+        })
+      ).records[0]?.get("n"),
+    );
+
+  test("with the token for the sink's audience every trace is stored", async () => {
+    const ids = ["oidc-e2e-1", "oidc-e2e-2", "oidc-e2e-3"];
+    sim.addTraces(ids.map((id, i) => trace(id, Date.now() - 60_000 + i * 1_000)));
+    const token = join(dir, "token");
+    await writeFile(token, `${await issuer.token({ audience: AUDIENCE })}\n`);
+    assert.equal(await once(token), EXIT.ok, logs);
+    assert.equal(await stored(ids), 3);
+  });
+
+  test("with a token for another audience nothing is stored, --once fails, no token is logged", async () => {
+    const ids = ["oidc-e2e-wrong-1", "oidc-e2e-wrong-2"];
+    sim.addTraces(ids.map((id, i) => trace(id, Date.now() - 30_000 + i * 1_000)));
+    const token = join(dir, "wrong-token");
+    const value = await issuer.token({ audience: "another-sink" });
+    await writeFile(token, value);
+    logs = "";
+    assert.notEqual(await once(token), EXIT.ok);
+    assert.equal(await stored(ids), 0);
+    assert.match(logs, /401/);
+    assert.equal(logs.includes(value), false, "the token never reaches a log line");
+  });
+});
