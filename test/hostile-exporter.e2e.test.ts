@@ -237,7 +237,7 @@ describe("hostile configuration: exit 78 or 70 with a message that names the pro
       name: "K_CE_OVERRIDES overriding the id",
       env: () => Promise.resolve({ K_CE_OVERRIDES: '{"extensions":{"id":"fixed"}}' }),
       exit: 78,
-      message: /override the spec attribute \W+id\W/,
+      message: /override the reserved attribute \W+id\W/,
     },
     {
       name: "K_CE_OVERRIDES with an object value",
