@@ -94,7 +94,7 @@ function bounds(value: string | undefined, defaults: Record<ScenarioName, number
   return result;
 }
 
-export interface CliOptions {
+interface CliOptions {
   readonly help: boolean;
   readonly scenarios: ScenarioName[];
   readonly plan: BenchPlan;

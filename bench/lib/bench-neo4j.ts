@@ -36,7 +36,7 @@ function directoryBytes(dir: string): number {
   return total;
 }
 
-export interface BenchNeo4jOptions {
+interface BenchNeo4jOptions {
   readonly heapSize: string;
   readonly pageCacheSize: string;
 }

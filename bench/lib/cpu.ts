@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 const TICKS_PER_SECOND = 100;
 
 /** CPU seconds (user + system) a process has used so far; undefined if it is gone or unknown. */
-export function cpuSeconds(pid: number | undefined): number | undefined {
+function cpuSeconds(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -29,7 +29,7 @@ export function peakRssMiB(pid: number | undefined): number | undefined {
 }
 
 /** CPU seconds the whole machine spent busy (all cores; idle and iowait excluded). */
-export function machineBusySeconds(): number | undefined {
+function machineBusySeconds(): number | undefined {
   try {
     const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
     const ticks = line.trim().split(/\s+/).slice(1).map(Number);
@@ -42,7 +42,7 @@ export function machineBusySeconds(): number | undefined {
 }
 
 /** Who burnt how much CPU during a phase: the evidence for "what was the bottleneck". */
-export interface CpuMeter {
+interface CpuMeter {
   /** Reads every process now: call it while a short-lived process runs, its last reading counts. */
   sample(): void;
   /**

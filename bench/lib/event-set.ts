@@ -3,7 +3,7 @@ import { manualClock, ODD_NAMES, startSimulator, type Simulator } from "@cts/otc
 import { hex, pick, skewedIndex, streamAt, type Random } from "./random.js";
 
 /** How many distinct things the events touch (issue 7: a mid-sized tenant). */
-export const EVENT_SET_SHAPE = {
+const EVENT_SET_SHAPE = {
   users: 200,
   resources: 5_000,
   ips: 30,

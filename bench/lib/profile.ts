@@ -1,7 +1,7 @@
 import neo4j, { type Driver } from "neo4j-driver";
 
 /** A statement to PROFILE, with the parameters it runs with. */
-export interface ProfiledStatement {
+interface ProfiledStatement {
   readonly text: string;
   readonly parameters: Readonly<Record<string, unknown>>;
 }

@@ -2,7 +2,7 @@
 export type Random = () => number;
 
 /** mulberry32: tiny, fast and good enough to spread picks over pools; not for cryptography. */
-export function seededRandom(seed: number): Random {
+function seededRandom(seed: number): Random {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -7,13 +7,13 @@ import type { BenchPlan, ScenarioName, ScenarioResult } from "./types.js";
 export type Results = Partial<Record<ScenarioName, ScenarioResult>>;
 
 /** A figure derived from two scenarios (ours over the baseline, over the ceiling...). */
-export interface Comparison {
+interface Comparison {
   readonly name: string;
   readonly value: number | undefined;
   readonly basis: string;
 }
 
-export interface Target {
+interface Target {
   readonly name: string;
   readonly goal: string;
   readonly measured: number | undefined;

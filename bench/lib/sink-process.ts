@@ -4,14 +4,14 @@ import type { BenchNeo4j } from "./bench-neo4j.js";
 import { onInterrupt } from "./cleanup.js";
 
 /** The sink's write metrics at one moment (cumulative since it started). */
-export interface SinkWriteStats {
+interface SinkWriteStats {
   readonly transactions: number;
   readonly events: number;
   readonly writeSeconds: number;
 }
 
 /** What the sink did between two snapshots: the batching the benchmark actually got. */
-export interface SinkWriteDelta {
+interface SinkWriteDelta {
   readonly transactions: number;
   readonly eventsPerTransaction: number;
   readonly msPerTransaction: number;
@@ -28,7 +28,7 @@ export interface SinkProcess {
   stop(): Promise<void>;
 }
 
-export interface SinkProcessOptions {
+interface SinkProcessOptions {
   /** SINK_* variables for this scenario; those of the benchmark's own environment win. */
   readonly env?: Readonly<Record<string, string>>;
   /** Write a V8 CPU profile of the sink into this directory when it stops. */

@@ -7,7 +7,7 @@ import type { BenchContext, ScenarioResult } from "../lib/types.js";
 import { optional } from "./sink-http.js";
 
 /** Events written the original's way, in order, one transaction each, until the bound. */
-export interface OriginalRun {
+interface OriginalRun {
   readonly events: number;
   readonly errors: number;
   readonly elapsedMs: number;

@@ -16,7 +16,7 @@ import { runLikeOriginal } from "./baseline.js";
 import { BATCH_BODY_LIMIT, optional } from "./sink-http.js";
 
 /** One measurement at one graph size. */
-export interface ScalingStep {
+interface ScalingStep {
   /** The step's target and the Action (ACTION) nodes present when measuring began. */
   readonly target: number;
   readonly actions: number;

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 
-export interface Instruction {
+interface Instruction {
   /** Upper case: FROM, RUN, COPY, ... */
   readonly keyword: string;
   /** Everything after the keyword, continuations joined. */
@@ -116,7 +116,7 @@ export function execForm(args: string): string[] | undefined {
   return parsed;
 }
 
-export interface CopyInstruction {
+interface CopyInstruction {
   readonly from: string | undefined;
   readonly chown: string | undefined;
   readonly sources: readonly string[];

@@ -200,7 +200,7 @@ export function containersOf(doc: YamlObject): YamlObject[] {
 }
 
 /** Splits `registry/name:tag@digest` into the name kustomize matches and the rest. */
-export function imageName(image: string): string {
+function imageName(image: string): string {
   const withoutDigest = image.split("@")[0]!;
   const lastSlash = withoutDigest.lastIndexOf("/");
   const colon = withoutDigest.lastIndexOf(":");

@@ -28,7 +28,7 @@ export interface ServiceCode {
 }
 
 /** Secret name -> keys, as the README's `kubectl create secret generic` commands create them. */
-export type SecretCatalog = ReadonlyMap<string, ReadonlySet<string>>;
+type SecretCatalog = ReadonlyMap<string, ReadonlySet<string>>;
 
 const SECRET_PLACEHOLDER = "placeholder-from-secret";
 

@@ -4,7 +4,7 @@
  */
 import { basename } from "node:path";
 
-export interface ReadmeCommands {
+interface ReadmeCommands {
   /** Secret name -> keys, from `kubectl create secret generic NAME --from-file/--from-literal`. */
   readonly secrets: Map<string, Set<string>>;
   /** Folders given to `kubectl apply -k` / `kubectl delete -k`. */
@@ -16,7 +16,7 @@ export interface ReadmeCommands {
 }
 
 /** Commands in ```bash / ```sh / ```shell blocks, with `\` continuations joined. */
-export function shellCommands(markdown: string): string[] {
+function shellCommands(markdown: string): string[] {
   const commands: string[] = [];
   const blocks = markdown.matchAll(/^```(?:bash|sh|shell)\n([\s\S]*?)^```/gm);
   for (const [, body] of blocks) {

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { AppError, ErrorCode } from "@cts/shared";
 import { parseCeOverrides } from "./core/overrides.js";
 
-export type DeliveryMode = "binary" | "structured" | "batch";
+type DeliveryMode = "binary" | "structured" | "batch";
 
 /** The exporter's settings (docs/event-contract.md section 5), validated at start. Cloud credentials live apart. */
 export interface ExporterConfig {

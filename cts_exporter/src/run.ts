@@ -18,7 +18,7 @@ import { createOtcClient, loadCloudConfig, type OtcClient } from "./otc/index.js
 /** Exit codes (docs/event-contract.md section 4). */
 export const EXIT = { ok: 0, undelivered: 1, config: 78, cloud: 70 } as const;
 
-export interface RunOptions {
+interface RunOptions {
   readonly env: Env;
   readonly argv: readonly string[];
   /** Where `--dry-run` writes events. */

@@ -1,15 +1,9 @@
 export * as neo4jServer from "./neo4j/server.js";
-export {
-  settingsFromEnv,
-  DEFAULT_DEV_PASSWORD,
-  NEO4J_VERSION,
-  REPO_ROOT,
-} from "./neo4j/settings.js";
-export type { Neo4jServerSettings } from "./neo4j/settings.js";
-export { freshNeo4j, resetDatabase, testNeo4jSettings } from "./testing/neo4j.js";
+export { settingsFromEnv, REPO_ROOT } from "./neo4j/settings.js";
+export { freshNeo4j, resetDatabase } from "./testing/neo4j.js";
 export type { TestNeo4j } from "./testing/neo4j.js";
 export { startThrowawayNeo4j } from "./testing/throwaway-neo4j.js";
-export type { ThrowawayNeo4j, ThrowawayNeo4jOptions } from "./testing/throwaway-neo4j.js";
+export type { ThrowawayNeo4j } from "./testing/throwaway-neo4j.js";
 export {
   freePort,
   leakedSecrets,
@@ -17,8 +11,7 @@ export {
   waitFor,
   waitForHttp,
 } from "./testing/processes.js";
-export type { ManagedProcess, StartOptions } from "./testing/processes.js";
+export type { ManagedProcess } from "./testing/processes.js";
 export { describeCommand, runCommand } from "./testing/run-command.js";
-export type { RunCommandOptions } from "./testing/run-command.js";
 export { startOidcIssuer } from "./testing/oidc-issuer.js";
 export type { OidcIssuer } from "./testing/oidc-issuer.js";

@@ -23,7 +23,7 @@ export type StartSinkConfig = Partial<Omit<SinkConfig, "neo4j">> & {
 };
 
 /** Collaborators a caller may bring (tests, the demo); the sink creates what is missing. */
-export interface SinkDeps {
+interface SinkDeps {
   readonly logger?: Logger;
   /** A driver the caller owns; the sink then does not close it. */
   readonly driver?: Driver;
@@ -99,7 +99,7 @@ async function closeServer(server: Server): Promise<void> {
 /**
  * Starts the sink in-process: verifies Neo4j (bad credentials fail with NEO4J_AUTH_FAILED,
  * an unreachable server with NEO4J_UNAVAILABLE after `startupTimeoutMs`), creates the schema,
- * then listens. Used by `main.ts`, the end-to-end tests, the demo and the benchmark.
+ * then listens. Used by `main.ts` and the sink's integration tests, which run it in-process.
  */
 export async function startSink(
   config: StartSinkConfig,

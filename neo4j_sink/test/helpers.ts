@@ -39,7 +39,10 @@ export function rawTrace(overrides: Record<string, unknown> = {}): Record<string
 }
 
 /** The CloudEvent the exporter sends for `raw` (shared contract mapping). */
-export function eventFor(raw: Record<string, unknown>, from = origin) {
+export function eventFor(
+  raw: Record<string, unknown>,
+  from = origin,
+): ReturnType<typeof traceToCloudEvent> {
   return traceToCloudEvent(CtsTrace.parse(raw), raw, { origin: from });
 }
 

@@ -4,7 +4,7 @@ import type { RouteRequest, SimContext } from "./iam-routes.js";
 import { authenticate, mayAccessProject } from "./request-auth.js";
 import type { StoredTrace, TraceStore } from "./trace-store.js";
 
-export interface CtsContext extends SimContext {
+interface CtsContext extends SimContext {
   readonly store: TraceStore;
   readonly render: (trace: StoredTrace) => RawCtsTrace;
   readonly trackers: readonly string[];

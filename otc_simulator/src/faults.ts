@@ -3,7 +3,7 @@ import type { FaultKind, FaultOptions } from "./options.js";
 export type RequestScope = "iam" | "cts";
 
 /** Decides which requests fail; counters restart whenever the plan changes. */
-export interface FaultPlan {
+interface FaultPlan {
   set(options: FaultOptions | undefined): void;
   /** Counts a request of `scope` and returns the fault it gets, if any. */
   next(scope: RequestScope): FaultKind | undefined;

@@ -6,7 +6,7 @@ import type { SimIdentity } from "./identity.js";
 export type ScenarioGroup = "iam" | "ecs" | "vpc" | "obs" | "cts" | "system";
 
 /** What the live generator produces. */
-export interface GeneratorOptions {
+interface GeneratorOptions {
   /** Traces per second of simulated time; 0 (the default) generates nothing by itself. */
   readonly rate?: number;
   /** Relative weights of the groups; missing groups keep their defaults. */

@@ -8,7 +8,7 @@
 export type Random = () => number;
 
 /** splitmix32-style integer hash: well mixed, cheap, and stable across platforms. */
-export function mix32(value: number): number {
+function mix32(value: number): number {
   let x = value | 0;
   x = Math.imul(x ^ (x >>> 16), 0x21f0aaad);
   x = Math.imul(x ^ (x >>> 15), 0x735a2d97);
@@ -31,7 +31,7 @@ export function hashKey(...parts: readonly (number | string)[]): number {
 }
 
 /** sfc32: a small, fast generator with a 128-bit state (PractRand-clean). */
-export function sfc32(state: readonly [number, number, number, number]): Random {
+function sfc32(state: readonly [number, number, number, number]): Random {
   let [a, b, c, d] = state.map((word) => word >>> 0) as [number, number, number, number];
   const next = (): number => {
     const t = (((a + b) | 0) + d) | 0;

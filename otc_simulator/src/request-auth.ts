@@ -6,7 +6,7 @@ import { gatewayError, type Reply } from "./http-util.js";
 import type { SimIdentity } from "./identity.js";
 
 /** An IAM token the simulator issued. */
-export interface IssuedToken {
+interface IssuedToken {
   readonly value: string;
   readonly userId: string;
   /** Undefined for a token without project scope, which CTS refuses. */
@@ -52,11 +52,11 @@ export function createTokenRegistry(clock: Clock, ttlMs: number): TokenRegistry 
 }
 
 /** Who made an authenticated request. */
-export type Principal =
+type Principal =
   | { readonly kind: "token"; readonly token: IssuedToken }
   | { readonly kind: "aksk"; readonly accessKey: string; readonly projectId: string | undefined };
 
-export type AuthResult =
+type AuthResult =
   | { readonly ok: true; readonly principal: Principal }
   | { readonly ok: false; readonly reply: Reply };
 

@@ -21,7 +21,7 @@ import { createTraceStore, type StoredTrace } from "./trace-store.js";
 import { createTraffic } from "./traffic.js";
 
 /** Counters for tests and the CLI. */
-export interface SimulatorStats {
+interface SimulatorStats {
   readonly requests: { readonly iam: number; readonly cts: number };
   readonly faultsInjected: number;
   readonly tokensIssued: number;

@@ -2,7 +2,7 @@ import type { RawCtsTrace } from "@cts/shared";
 import type { GeneratedTrace } from "./generator/trace-factory.js";
 
 /** A trace added as a finished JSON object (tests, fixtures). */
-export interface GivenTrace {
+interface GivenTrace {
   readonly id: string;
   readonly time: number;
   readonly recordTime: number;
@@ -27,7 +27,7 @@ export interface PageQuery {
   readonly matches: (trace: StoredTrace) => boolean;
 }
 
-export type PageResult =
+type PageResult =
   | { readonly ok: true; readonly traces: readonly StoredTrace[]; readonly more: boolean }
   | { readonly ok: false; readonly reason: "unknown-marker" };
 

@@ -5,7 +5,7 @@ import { exponentialGapMs, streamFor } from "./random.js";
 import type { StoredTrace, TraceStore } from "./trace-store.js";
 
 /** Feeds the store: live arrivals, bulk preloads and traces given verbatim. */
-export interface Traffic {
+interface Traffic {
   /** Generates the live arrivals up to `now` (lazily, on each request: no timers). */
   catchUp(now: number): void;
   /** Bulk-generates `count` traces spread over `(from, to)`; returns their count. */

@@ -44,7 +44,7 @@ export const ErrorCode = {
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-export interface AppErrorOptions {
+interface AppErrorOptions {
   readonly cause?: unknown;
   /** Whether repeating the same operation later can succeed. */
   readonly retryable?: boolean;

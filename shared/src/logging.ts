@@ -6,7 +6,7 @@ export type { Logger } from "pino";
  * Paths pino replaces with "[Redacted]" before a line is written. Secrets should never be
  * logged in the first place; this is the second line of defence for objects that carry them.
  */
-export const REDACT_PATHS: readonly string[] = [
+const REDACT_PATHS: readonly string[] = [
   "password",
   "*.password",
   "*.*.password",
@@ -28,7 +28,7 @@ export const REDACT_PATHS: readonly string[] = [
   '*.headers["x-subject-token"]',
 ];
 
-export interface LoggerOptions {
+interface LoggerOptions {
   readonly name: string;
   readonly level?: string;
   /** Where lines go; stdout by default. Tests pass an in-memory stream. */

@@ -6,7 +6,7 @@ import { isAppError } from "./errors.js";
  * uniformly random time in [0, min(cap, base * 2^(n-1))], so a crowd of clients spreads out
  * instead of hammering a recovering service in lock-step. A server's `Retry-After` is a floor.
  */
-export interface BackoffPolicy {
+interface BackoffPolicy {
   /** Total tries including the first; 1 disables retrying. */
   readonly maxAttempts: number;
   readonly baseDelayMs: number;
@@ -16,7 +16,7 @@ export interface BackoffPolicy {
   readonly maxRetryAfterMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffPolicy = {
+const DEFAULT_BACKOFF: BackoffPolicy = {
   maxAttempts: 6,
   baseDelayMs: 250,
   maxDelayMs: 20_000,
@@ -46,12 +46,12 @@ export interface RetryOptions extends Partial<BackoffPolicy> {
 }
 
 /** AppErrors flagged `retryable`; anything else is a bug or a final answer. */
-export function isRetryable(error: unknown): boolean {
+function isRetryable(error: unknown): boolean {
   return isAppError(error) && error.retryable;
 }
 
 /** The `retryAfterMs` an AppError carries in its details (set from a `Retry-After` header). */
-export function retryAfterOf(error: unknown): number | undefined {
+function retryAfterOf(error: unknown): number | undefined {
   if (!isAppError(error)) return undefined;
   const value = error.details["retryAfterMs"];
   return typeof value === "number" && Number.isFinite(value) && value >= 0 ? value : undefined;

@@ -17,7 +17,7 @@ export const MODES: readonly Mode[] = ["binary", "structured", "batch"];
 export type EventJson = Record<string, unknown> & { data: RawCtsTrace };
 
 /** Strings an attacker would try on a database that builds queries by concatenation. */
-export const INJECTIONS: readonly string[] = [
+const INJECTIONS: readonly string[] = [
   "'}) DETACH DELETE n //",
   '"; MATCH (n) DETACH DELETE n',
   "`) MATCH (n) DETACH DELETE n //",
@@ -250,7 +250,7 @@ function headerName(name: string, style: WireStyle): string {
 }
 
 /** A request under construction: header values may become arrays, the body raw bytes. */
-export interface MutableWire {
+interface MutableWire {
   headers: Record<string, string | string[]>;
   body: Buffer;
 }

@@ -3,7 +3,7 @@ import { Agent, request } from "undici";
 import { batchMessage, binaryMessage, structuredMessage, type HttpMessage } from "@cts/shared";
 import type { AttemptResult, EventTransport, TraceEvent } from "../core/ports.js";
 
-export interface HttpTransportOptions {
+interface HttpTransportOptions {
   readonly sink: URL;
   readonly mode: "binary" | "structured" | "batch";
   readonly timeoutMs: number;

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ExporterMetrics } from "../core/ports.js";
 
-export interface PromMetrics extends ExporterMetrics {
+interface PromMetrics extends ExporterMetrics {
   readonly registry: Registry;
   /** Traces CTS returned that are not valid traces (skipped by the lister). */
   invalidTrace(): void;

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { Registry } from "prom-client";
 
-export interface Health {
+interface Health {
   /** The last cycle succeeded, or the first one is still under way. */
   ready(): boolean;
 }

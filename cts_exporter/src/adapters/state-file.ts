@@ -5,7 +5,7 @@ import { z } from "zod";
 import { AppError, ErrorCode } from "@cts/shared";
 
 /** The durable checkpoint (CTS_STATE_FILE), plus the ids already delivered inside the overlap. */
-export interface SavedState {
+interface SavedState {
   readonly checkpoint: number | undefined;
   /** The CTS source the checkpoint belongs to; a different tenant starts afresh. */
   readonly source: string;

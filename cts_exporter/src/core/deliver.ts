@@ -9,7 +9,7 @@ export interface RetryPolicy {
   nextDelayMs(attempt: number, retryAfter: number | undefined): number;
 }
 
-export type DeliveryReport =
+type DeliveryReport =
   | { readonly outcome: "delivered"; readonly status: number; readonly attempts: number }
   | {
       readonly outcome: "rejected";
@@ -19,7 +19,7 @@ export type DeliveryReport =
     }
   | { readonly outcome: "failed"; readonly attempts: number; readonly reason: string };
 
-export interface DeliverDeps {
+interface DeliverDeps {
   readonly transport: EventTransport;
   readonly clock: Clock;
   readonly metrics: ExporterMetrics;

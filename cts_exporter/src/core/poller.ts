@@ -1,7 +1,7 @@
 import { runCycle, type CycleOptions, type CycleSummary, type PollState } from "./cycle.js";
 import type { CoreDeps } from "./ports.js";
 
-export interface PollerOptions extends CycleOptions {
+interface PollerOptions extends CycleOptions {
   /** CTS_FROM in ms: the time between the starts of two cycles. */
   readonly intervalMs: number;
   /** After a failed cycle, try again after this long (if shorter than the interval). */

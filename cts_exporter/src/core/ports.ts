@@ -9,7 +9,7 @@ export interface ListedTrace {
 }
 
 /** The CTS side: lists the traces of a window, newest first, page by page. */
-export interface TraceSource {
+interface TraceSource {
   readonly origin: TraceOrigin;
   listTraces(
     window: TimeWindow,

@@ -9,7 +9,7 @@ import { IAM_FAILURES, type Authenticator, type OtcHttp } from "./otc-http.js";
  * Signs every request with SDK-HMAC-SHA256 (docs/otc-api-notes.md section 5.1): `content-type`, `host`,
  * `x-sdk-date` and, once known, `x-project-id` (plus `x-security-token` for temporary keys).
  */
-export function akskAuthenticator(
+function akskAuthenticator(
   credentials: AkSkCredentials,
   context: { projectId: string | undefined; now: () => number },
 ): Authenticator {
@@ -48,7 +48,7 @@ const ProjectDetails = z.looseObject({ project: Project });
 const CatalogBody = z.looseObject({ catalog: Catalog });
 
 /** What AK/SK discovery learns (docs/otc-api-notes.md section 5.5). */
-export interface AkSkSession {
+interface AkSkSession {
   readonly projectId: string;
   readonly projectName: string | undefined;
   readonly domainId: string | undefined;

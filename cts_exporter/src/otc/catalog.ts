@@ -18,7 +18,7 @@ export type CatalogEntry = z.infer<typeof CatalogEntry>;
 export const Catalog = z.array(CatalogEntry);
 
 /** How an endpoint was chosen, for the start-up log line. */
-export type CtsEndpointSource = "CTS_ENDPOINT" | "catalog ctsv3" | "catalog cts" | "default host";
+type CtsEndpointSource = "CTS_ENDPOINT" | "catalog ctsv3" | "catalog cts" | "default host";
 
 /**
  * The URL of the first endpoint of `type` with the wanted interface, preferring the wanted

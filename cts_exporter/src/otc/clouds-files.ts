@@ -38,7 +38,7 @@ export function searchPaths(kind: Kind, roots: SearchRoots = {}): string[] {
 }
 
 /** A parsed clouds.yaml or secure.yaml. */
-export interface FoundDocument {
+interface FoundDocument {
   readonly path: string;
   readonly document: CloudsDocument;
 }
@@ -81,14 +81,14 @@ function isFile(path: string): boolean {
  * js-yaml's reason without the text it quotes: an unquoted password that starts with `!` or `*`
  * is read as a tag or an alias, and the reason would print it ("unknown tag !<!secret>").
  */
-export function yamlReason(reason: string): string {
+function yamlReason(reason: string): string {
   if (/\b(tag|alias|anchor)\b/i.test(reason)) {
     return "a value starts with ! or * or & and was read as a YAML tag, alias or anchor; put such values in quotes";
   }
   return reason.replace(/"[^"]*"|'[^']*'|<[^>]*>/g, "(…)");
 }
 
-export function readDocument(path: string): FoundDocument {
+function readDocument(path: string): FoundDocument {
   const fail = (problem: string) =>
     new AppError(ErrorCode.CONFIG_INVALID, `"${path}": ${problem}`, { details: { file: path } });
   let text: string;

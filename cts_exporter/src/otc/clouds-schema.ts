@@ -9,7 +9,7 @@ import { z } from "zod";
 const TEXT = "must be text; put the value in quotes";
 const text = z.string({ error: TEXT }).nullish();
 
-export const CloudAuthSection = z.looseObject(
+const CloudAuthSection = z.looseObject(
   {
     auth_url: text,
     username: text,

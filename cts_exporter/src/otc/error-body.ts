@@ -4,7 +4,7 @@
  * `{"error": {"code": 401, "title": "Unauthorized", "message": "..."}}`, and a bare
  * `{"code", "message"}`. Anything else is summarised as its first line of text.
  */
-export interface ServiceError {
+interface ServiceError {
   /** `CTS.0214`, `APIG.0307`, `401`...; undefined when the body names none. */
   readonly code: string | undefined;
   readonly message: string | undefined;

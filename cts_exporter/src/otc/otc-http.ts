@@ -9,7 +9,7 @@ import {
 import { formatServiceError, parseServiceError } from "./error-body.js";
 
 /** One request to IAM or CTS. */
-export interface OtcRequest {
+interface OtcRequest {
   readonly method: "GET" | "POST";
   /** Complete URL, query included (encoded with `formatQueryString`, as the signer expects). */
   readonly url: URL;
@@ -37,14 +37,14 @@ export interface Authenticator {
 }
 
 /** An answer with a 2xx status. */
-export interface OtcResponse {
+interface OtcResponse {
   readonly status: number;
   readonly headers: Headers;
   readonly text: string;
 }
 
 /** Which error codes a call's failures get: IAM calls fail start-up, CTS calls fail a cycle. */
-export interface FailureCodes {
+interface FailureCodes {
   readonly unavailable: ErrorCode;
   readonly rejected: ErrorCode;
 }
@@ -58,7 +58,7 @@ export const IAM_FAILURES: FailureCodes = {
   rejected: ErrorCode.CLOUD_AUTH_FAILED,
 };
 
-export interface OtcHttpOptions {
+interface OtcHttpOptions {
   readonly fetch?: typeof fetch;
   readonly logger: Logger;
   /** Per attempt, connection to last body byte. */

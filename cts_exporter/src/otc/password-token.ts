@@ -7,7 +7,7 @@ import { IAM_FAILURES, type Authenticator, type OtcHttp } from "./otc-http.js";
 import { Secret } from "./secret.js";
 
 /** What a password token tells about the session (docs/otc-api-notes.md section 4). */
-export interface IamToken {
+interface IamToken {
   readonly value: Secret;
   readonly issuedAt: number;
   readonly expiresAt: number;
@@ -31,10 +31,7 @@ const TokenBody = z.looseObject({
 });
 
 /** The `POST /v3/auth/tokens` body: password method, project scope by id or by name. */
-export function passwordTokenRequest(
-  config: CloudConfig,
-  credentials: PasswordCredentials,
-): string {
+function passwordTokenRequest(config: CloudConfig, credentials: PasswordCredentials): string {
   const domain =
     config.domainId === undefined ? { name: config.domainName } : { id: config.domainId };
   const user =
@@ -62,7 +59,7 @@ function renewalMargin(token: IamToken): number {
 }
 
 /** Password tokens: fetched once, cached, renewed before expiry and after a 401. */
-export interface TokenSource {
+interface TokenSource {
   current(signal?: AbortSignal): Promise<IamToken>;
   /** Puts `X-Auth-Token` on requests; a 401 drops the cached token for one renewal. */
   readonly authenticator: Authenticator;

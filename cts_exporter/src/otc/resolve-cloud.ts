@@ -62,7 +62,7 @@ const MAY_HOLD_INNER_PLACEHOLDER = new Set<Setting>(["project_name", "username",
 const SECRETS = new Set<Setting>(["password", "sk", "security_token"]);
 
 /** Where a cloud came from, for messages. */
-export interface CloudSource {
+interface CloudSource {
   readonly cloud: string;
   readonly file: string | undefined;
   readonly secureFile: string | undefined;

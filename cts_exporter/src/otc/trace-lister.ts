@@ -29,9 +29,9 @@ export interface InvalidTrace {
 }
 
 /** The maximum page size CTS v3 allows. */
-export const CTS_PAGE_LIMIT = 200;
+const CTS_PAGE_LIMIT = 200;
 
-export interface TraceListerDeps {
+interface TraceListerDeps {
   readonly http: OtcHttp;
   readonly auth: Authenticator;
   /** `<base>/v3/<project_id>` */

@@ -23,7 +23,7 @@ import {
 
 export type Progress = (line: string) => void;
 
-export interface ServerStatus {
+interface ServerStatus {
   readonly running: boolean;
   readonly pid: number | undefined;
   readonly boltUri: string;
@@ -43,7 +43,7 @@ function javaBinary(s: Neo4jServerSettings): string {
 }
 
 /** Major version of the JVM we would run, or a clear error when there is none. */
-export function checkJava(s: Neo4jServerSettings): number {
+function checkJava(s: Neo4jServerSettings): number {
   const java = javaBinary(s);
   const result = spawnSync(java, ["-version"], { encoding: "utf8", ...bounded(30_000) });
   if (result.error !== undefined || result.status !== 0) {
@@ -82,7 +82,7 @@ function howItEnded(result: SpawnSyncReturns<string>, timeoutMs: number): string
 const jarMarker = (s: Neo4jServerSettings) => join(s.jarDir, ".complete");
 
 /** Resolves the Neo4j server and Browser jars from Maven Central into the jar cache, once. */
-export function ensureJars(s: Neo4jServerSettings, progress: Progress): void {
+function ensureJars(s: Neo4jServerSettings, progress: Progress): void {
   if (existsSync(jarMarker(s))) return;
   const mvn = spawnSync("mvn", ["-v"], { encoding: "utf8", ...bounded(60_000) });
   if (mvn.error !== undefined || mvn.status !== 0) {
@@ -242,7 +242,7 @@ function prepareHome(s: Neo4jServerSettings, progress: Progress): void {
   }
 }
 
-export interface StartResult extends ServerStatus {
+interface StartResult extends ServerStatus {
   readonly alreadyRunning: boolean;
   readonly seconds: number;
 }

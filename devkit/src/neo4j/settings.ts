@@ -3,10 +3,9 @@ import { fileURLToPath } from "node:url";
 
 /** Pinned versions; keep them in step with pom.xml beside this file. */
 export const NEO4J_VERSION = "5.26.30";
-export const NEO4J_BROWSER_VERSION = "5.24.0";
 
 /** Documented development password (Neo4j requires at least 8 characters). */
-export const DEFAULT_DEV_PASSWORD = "cloudtrace-dev";
+const DEFAULT_DEV_PASSWORD = "cloudtrace-dev";
 
 /** The repository root, found from this file's location (devkit/src/neo4j). */
 export const REPO_ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "../../..");

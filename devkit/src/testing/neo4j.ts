@@ -9,7 +9,7 @@ export interface TestNeo4j {
 }
 
 /** Connection settings of the test server that scripts/test.sh started (or NEO4J_URI's). */
-export function testNeo4jSettings(): { uri: string; user: string; password: string } {
+function testNeo4jSettings(): { uri: string; user: string; password: string } {
   const uri = process.env["NEO4J_URI"];
   const password = process.env["NEO4J_PASSWORD"];
   if (uri === undefined || password === undefined) {

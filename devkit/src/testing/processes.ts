@@ -29,7 +29,7 @@ export interface ManagedProcess {
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | string>;
 }
 
-export interface StartOptions {
+interface StartOptions {
   readonly name: string;
   readonly command: string;
   readonly args: readonly string[];

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { AppError, ErrorCode } from "@cts/shared";
 
-export interface RunCommandOptions {
+interface RunCommandOptions {
   /** Killed (SIGKILL) after this long; the thrown AppError (TOOL_FAILED) names the command. */
   readonly timeoutMs: number;
   readonly cwd?: string;

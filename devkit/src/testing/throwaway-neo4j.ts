@@ -22,7 +22,7 @@ export interface ThrowawayNeo4j {
   destroy(): Promise<void>;
 }
 
-export interface ThrowawayNeo4jOptions {
+interface ThrowawayNeo4jOptions {
   /** Default 512m: enough for tests, small next to the shared test server. */
   readonly heapSize?: string;
   readonly pageCacheSize?: string;

@@ -9,7 +9,7 @@ import { readBody } from "./body-reader.js";
 import type { VerifySender } from "./sender-identity.js";
 
 /** What the HTTP app needs; `startSink` wires the real ones, tests may wire their own. */
-export interface AppDeps {
+interface AppDeps {
   readonly writer: Pick<BatchWriter, "submit" | "isReady">;
   readonly logger: Logger;
   readonly metrics: SinkMetrics;

@@ -18,7 +18,7 @@ export const NODE_KEYS = {
 } as const;
 
 /** Secondary indexes: rating and time for the analyst queries, names for finding things. */
-export const PROPERTY_INDEXES = [
+const PROPERTY_INDEXES = [
   { name: "action_rating", label: "Action", property: "rating" },
   { name: "action_time", label: "Action", property: "time" },
   { name: "resource_id", label: "Resource", property: "id" },

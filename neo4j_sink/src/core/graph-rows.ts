@@ -66,10 +66,10 @@ export function truncateText(value: string, max: number): { text: string; trunca
  * UTF-8) are shortened so such an event is stored instead of failing for good: a key keeps a
  * prefix plus a hash of the whole value, so distinct long keys stay distinct; a name keeps a prefix.
  */
-export const MAX_INDEXED_CHARS = 2000;
+const MAX_INDEXED_CHARS = 2000;
 
 /** A key short enough to index, still unique for distinct long values. */
-export function indexableKey(value: string): string {
+function indexableKey(value: string): string {
   if (value.length <= MAX_INDEXED_CHARS) return value;
   const digest = createHash("sha256").update(value, "utf8").digest("hex").slice(0, 32);
   return `${truncateText(value, MAX_INDEXED_CHARS - 40).text}…#${digest}`;

@@ -1,7 +1,7 @@
 import { AppError, ErrorCode } from "@cts/shared";
 
 /** A parsed `Content-Type`: `type/subtype` lower-cased, parameter names lower-cased. */
-export interface MediaType {
+interface MediaType {
   readonly essence: string;
   readonly parameters: Readonly<Record<string, string>>;
 }

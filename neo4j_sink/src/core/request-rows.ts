@@ -8,7 +8,7 @@ import {
 import { eventToGraphRow, type GraphRow, type RowOptions } from "./graph-rows.js";
 
 /** What one request turns into: its mode, its events and their graph rows. */
-export interface ParsedRequest {
+interface ParsedRequest {
   readonly mode: ContentMode;
   readonly events: readonly ReceivedEvent[];
   readonly rows: readonly GraphRow[];

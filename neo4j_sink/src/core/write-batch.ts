@@ -23,7 +23,7 @@ export interface WriteBatch {
 }
 
 /** An Action's properties plus the keys of the nodes it links to. */
-export type ActionParams = { readonly ipAddress: string | null } & Pick<
+type ActionParams = { readonly ipAddress: string | null } & Pick<
   GraphRow,
   | "id"
   | "name"

@@ -1,7 +1,7 @@
 import type { ScenarioGroup } from "../options.js";
 
 /** How CTS classifies the caller (docs/otc-api-notes.md section 3). */
-export type TraceType = "ApiCall" | "ConsoleAction" | "SystemAction";
+type TraceType = "ApiCall" | "ConsoleAction" | "SystemAction";
 
 /** What kind of resource a scenario touches; decides names, ids and request bodies. */
 export type ResourceKind =

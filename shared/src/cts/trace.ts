@@ -22,14 +22,14 @@ const jsonish = z
   ])
   .nullish();
 
-export const CtsDomain = z.looseObject({ id: optionalText, name: optionalText });
+const CtsDomain = z.looseObject({ id: optionalText, name: optionalText });
 
-export const CtsUser = z.looseObject({
+const CtsUser = z.looseObject({
   id: optionalText,
   name: optionalText,
   domain: CtsDomain.nullish(),
 });
-export type CtsUser = z.infer<typeof CtsUser>;
+type CtsUser = z.infer<typeof CtsUser>;
 
 /** v1 sends `user` as JSON text; decode it so every version yields the same shape. */
 const userField = z

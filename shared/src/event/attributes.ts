@@ -18,7 +18,7 @@ export interface TraceOrigin {
 export const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
 
 /** The CloudEvent attributes of one trace (docs/event-contract.md section 1), without `data`. */
-export interface TraceEventAttributes {
+interface TraceEventAttributes {
   readonly specversion: "1.0";
   readonly id: string;
   readonly source: string;
@@ -40,7 +40,7 @@ export function eventType(trace: CtsTrace): string {
 }
 
 /** The resource name, else the resource id, else nothing. */
-export function eventSubject(trace: CtsTrace): string | undefined {
+function eventSubject(trace: CtsTrace): string | undefined {
   if (nonEmpty(trace.resource_name)) return trace.resource_name;
   if (nonEmpty(trace.resource_id)) return trace.resource_id;
   return undefined;

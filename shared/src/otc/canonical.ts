@@ -110,7 +110,7 @@ export interface SignableRequest {
 }
 
 /** The canonical request text and the `SignedHeaders` list that goes with it. */
-export interface CanonicalRequest {
+interface CanonicalRequest {
   readonly text: string;
   readonly signedHeaders: string;
 }

@@ -7,10 +7,10 @@ import {
 } from "./canonical.js";
 
 /** The algorithm name in the string to sign and in the `Authorization` header. */
-export const SIGNING_ALGORITHM = "SDK-HMAC-SHA256";
+const SIGNING_ALGORITHM = "SDK-HMAC-SHA256";
 
 /** APIG rejects a signature whose `X-Sdk-Date` is further than this from its own clock. */
-export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
+const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 
 /** An access key pair. The secret key never leaves this process; only signatures do. */
 export interface AkSkCredentials {
@@ -54,7 +54,7 @@ export function hmacSignature(text: string, secretKey: string): string {
 }
 
 /** Everything computed while signing; tests compare each step with the published vectors. */
-export interface RequestSignature {
+interface RequestSignature {
   readonly canonicalRequest: string;
   readonly stringToSign: string;
   readonly signedHeaders: string;
@@ -90,7 +90,7 @@ export function signRequest(
 }
 
 /** What a client hands to {@link signHttpRequest}. */
-export interface HttpRequestToSign {
+interface HttpRequestToSign {
   readonly method: string;
   readonly url: URL;
   /** Headers to send and sign; `host` and `x-sdk-date` are added here. */
@@ -128,7 +128,7 @@ export function signHttpRequest(
 }
 
 /** The three fields of an `Authorization: SDK-HMAC-SHA256 ...` header. */
-export interface ParsedAuthorization {
+interface ParsedAuthorization {
   readonly accessKey: string;
   readonly signedHeaders: readonly string[];
   readonly signature: string;
@@ -155,7 +155,7 @@ export function parseAuthorization(value: string): ParsedAuthorization | undefin
 }
 
 /** A request as an HTTP server received it. */
-export interface ReceivedRequest {
+interface ReceivedRequest {
   readonly method: string;
   /** The request target, path and query, e.g. `IncomingMessage.url`. */
   readonly target: string;
@@ -173,12 +173,12 @@ export type SignatureFailure =
   | "date-skew"
   | "signature-mismatch";
 
-export type SignatureCheck =
+type SignatureCheck =
   | { readonly ok: true; readonly accessKey: string }
   | { readonly ok: false; readonly reason: SignatureFailure; readonly accessKey?: string };
 
 /** What the verifier needs besides the request. */
-export interface VerifyOptions {
+interface VerifyOptions {
   /** The secret key of an access key, or `undefined` when the key is unknown. */
   readonly secretKeyOf: (accessKey: string) => string | undefined;
   /** The verifier's clock, epoch ms. */
