@@ -1,11 +1,20 @@
 import neo4j, { type Driver, type Session } from "neo4j-driver";
-import { SCHEMA_STATEMENTS, writeStatements, type Statement } from "../core/cypher.js";
+import {
+  SCHEMA_STATEMENTS,
+  WRITE_QUERIES,
+  writeStatements,
+  type Statement,
+} from "../core/cypher.js";
+import { createRecentRows } from "../core/recent-rows.js";
 import type { WriteBatch } from "../core/write-batch.js";
 import { describeNeo4jError, type Neo4jConnectionConfig } from "./neo4j-connection.js";
 
 /** The sink's port to Neo4j: schema, batch writes and a liveness probe. */
 export interface GraphStore {
-  /** Creates constraints and indexes (idempotent) and waits until the indexes are online. */
+  /**
+   * Creates constraints and indexes (idempotent), waits until the indexes are online, and
+   * compiles every write statement once, so the first events do not wait for query planning.
+   */
   ensureSchema(): Promise<void>;
   /** Writes one batch in one transaction; resolves once it committed. */
   write(batch: WriteBatch): Promise<void>;
@@ -15,6 +24,9 @@ export interface GraphStore {
 
 const TX_TIMEOUT_MS = 30_000;
 const INDEX_WAIT_SECONDS = 120;
+/** How long a committed shared row (user, resource, project...) is left out of later batches. */
+const RECENT_ROWS_TTL_MS = 60_000;
+const RECENT_ROWS_MAX = 100_000;
 
 /**
  * Runs `statements` in one write transaction. They are sent back to back without waiting for
@@ -50,14 +62,32 @@ export function createGraphStore(driver: Driver, config: Neo4jConnectionConfig):
       await session.close();
     }
   };
+  const recent = createRecentRows({ ttlMs: RECENT_ROWS_TTL_MS, maxRows: RECENT_ROWS_MAX });
   return {
     ensureSchema: () =>
       withSession(async (session) => {
+        // Called at start and after an outage: the database may have been replaced meanwhile.
+        recent.clear();
         for (const text of SCHEMA_STATEMENTS) await session.run(text);
         await session.run(`CALL db.awaitIndexes(${INDEX_WAIT_SECONDS})`);
+        // Each statement with an empty list: Neo4j plans and caches it and writes nothing.
+        const empty = Object.values(WRITE_QUERIES).map((text) => ({
+          text,
+          parameters: { rows: [] },
+        }));
+        await runInOneTransaction(session, empty);
       }),
     write: (batch) =>
-      withSession((session) => runInOneTransaction(session, writeStatements(batch))),
+      withSession(async (session) => {
+        const fresh = recent.unseen(batch, Date.now());
+        try {
+          await runInOneTransaction(session, writeStatements(fresh));
+        } catch (error) {
+          recent.clear();
+          throw error;
+        }
+        recent.committed(fresh, Date.now());
+      }),
     ping: () =>
       withSession(async (session) => {
         await session.run("RETURN 1");

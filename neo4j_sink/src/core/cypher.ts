@@ -68,8 +68,8 @@ const ACTION_PROPERTIES = [
 
 /**
  * The write statements, run in this order inside one transaction: shared nodes first, actions
- * last, so the action statement only MATCHes its neighbours by key (an index seek each) and
- * MERGEs relationships from the new, low-degree Action node. A statement never MATCHes a label
+ * last; the action statement MERGEs its neighbours by key (an index seek each) and the
+ * relationships from the new, low-degree Action node. A statement never MATCHes a label
  * by a property it SETs on another node earlier (the planner would have to add an Eager, as a
  * node may carry both labels); write-plan.test.ts checks the plans. Every statement is one UNWIND over
  * a list parameter, so its text, and with it the cached plan, never changes.
@@ -100,22 +100,22 @@ MATCH (p:Project {id: row.projectId})
 MERGE (r)-[:MEMBER_OF]->(p)`,
   ips: `UNWIND $rows AS address
 MERGE (:IpAddress {address: address})`,
+  // MERGE, not MATCH, on the linked nodes: the statements above write them only when this
+  // process has not written them recently (recent-rows.ts), so the action statement must never
+  // depend on them having run; for a node that exists, MERGE is the same index seek.
   actions: `UNWIND $rows AS row
 MERGE (a:Action {id: row.id})
 SET ${ACTION_PROPERTIES.map((name) => `a.${name} = row.${name}`).join(", ")},
     a.time = datetime(row.time), a.recordTime = datetime(row.recordTime)
 WITH a, row
-MATCH (p:Project {id: row.projectId})
+MERGE (p:Project {id: row.projectId})
 MERGE (a)-[:IN_PROJECT]->(p)
-WITH a, row
-OPTIONAL MATCH (u:User {id: row.userId})
-FOREACH (user IN CASE WHEN u IS NULL THEN [] ELSE [u] END | MERGE (a)-[:PERFORMED_BY]->(user))
-WITH a, row
-OPTIONAL MATCH (r:Resource {key: row.resourceKey})
-FOREACH (resource IN CASE WHEN r IS NULL THEN [] ELSE [r] END | MERGE (a)-[:APPLIED_ON]->(resource))
-WITH a, row
-OPTIONAL MATCH (i:IpAddress {address: row.ipAddress})
-FOREACH (ip IN CASE WHEN i IS NULL THEN [] ELSE [i] END | MERGE (a)-[:FROM_IP]->(ip))`,
+FOREACH (id IN CASE WHEN row.userId IS NULL THEN [] ELSE [row.userId] END |
+  MERGE (u:User {id: id}) MERGE (a)-[:PERFORMED_BY]->(u))
+FOREACH (key IN CASE WHEN row.resourceKey IS NULL THEN [] ELSE [row.resourceKey] END |
+  MERGE (r:Resource {key: key}) MERGE (a)-[:APPLIED_ON]->(r))
+FOREACH (address IN CASE WHEN row.ipAddress IS NULL THEN [] ELSE [row.ipAddress] END |
+  MERGE (i:IpAddress {address: address}) MERGE (a)-[:FROM_IP]->(i))`,
 } as const;
 
 /** The statements that write `batch`, in order; lists that are empty are left out. */
