@@ -11,7 +11,7 @@ if [[ -z "${TEST_FILES:-}" ]]; then
   echo "== typecheck" && pnpm -s typecheck
   echo "== lint" && pnpm -s lint
   echo "== format" && pnpm -s format:check
-  mapfile -t files < <(find shared cts_exporter neo4j_sink otc_simulator devkit config test \
+  mapfile -t files < <(find shared cts_exporter neo4j_sink otc_simulator devkit detections config test \
     -name '*.test.ts' -not -path '*/node_modules/*' -not -path '*/dist/*' 2>/dev/null | sort)
 else
   read -r -a files <<<"$TEST_FILES"

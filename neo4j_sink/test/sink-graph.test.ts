@@ -50,7 +50,7 @@ describe("neo4j_sink writes the graph of docs/graph-model.md (real Neo4j)", () =
     const online = indexes.records.map(
       (r) => `${r.get("property") as string}:${r.get("state") as string}`,
     );
-    for (const expected of ["id:ONLINE", "rating:ONLINE", "time:ONLINE"]) {
+    for (const expected of ["id:ONLINE", "name:ONLINE", "rating:ONLINE", "time:ONLINE"]) {
       assert.ok(online.includes(expected), `${expected} in ${online.join(", ")}`);
     }
   });

@@ -17,10 +17,14 @@ export const NODE_KEYS = {
   IpAddress: "address",
 } as const;
 
-/** Secondary indexes: rating and time for the analyst queries, names for finding things. */
+/**
+ * Secondary indexes: rating and time for the analyst queries, the trace name for the detection
+ * rules (they start from the operations they look for), names for finding things.
+ */
 const PROPERTY_INDEXES = [
   { name: "action_rating", label: "Action", property: "rating" },
   { name: "action_time", label: "Action", property: "time" },
+  { name: "action_name", label: "Action", property: "name" },
   { name: "resource_id", label: "Resource", property: "id" },
   { name: "resource_name", label: "Resource", property: "name" },
   { name: "user_name", label: "User", property: "name" },
