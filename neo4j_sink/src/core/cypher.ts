@@ -18,8 +18,8 @@ export const NODE_KEYS = {
 } as const;
 
 /**
- * Secondary indexes: rating and time for the analyst queries, the trace name for the detection
- * rules (they start from the operations they look for), names for finding things.
+ * Secondary indexes: rating, time and the trace name for the analyst queries and detection rules,
+ * names for finding things.
  */
 const PROPERTY_INDEXES = [
   { name: "action_rating", label: "Action", property: "rating" },
