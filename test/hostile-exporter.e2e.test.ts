@@ -18,7 +18,6 @@ import { freePort, REPO_ROOT, startProcess, waitFor, type ManagedProcess } from 
 import { startSimulator, type Simulator } from "@cts/otc_simulator";
 import { startEventReceiver, type EventReceiver } from "./support/event-receiver.js";
 import { assertNoSecrets, simulatorSecrets, type Secrets } from "./support/secrets.js";
-import { stopProcess } from "./support/sink-process.js";
 
 /** How long each fake-CTS scenario runs the exporter once CTS saw its first request. */
 const WINDOW_MS = 10_000;
@@ -447,10 +446,10 @@ function startScenarioRuns(): Map<string, Promise<Run>> {
         const first = cts.requests;
         await sleep(WINDOW_MS);
         const requests = cts.requests - first + 1;
-        const exit = await stopProcess(child, "SIGTERM", 15_000);
+        const exit = await child.stop("SIGTERM", 15_000);
         return { requests, exit, output: child.output() };
       } finally {
-        await stopProcess(child, "SIGKILL");
+        await child.stop("SIGKILL");
         await cts.close();
       }
     })();

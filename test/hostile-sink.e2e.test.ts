@@ -12,7 +12,19 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import type { Driver } from "neo4j-driver";
-import { freshNeo4j, type TestNeo4j } from "@cts/devkit";
+import {
+  freshNeo4j,
+  httpPost,
+  memoryOf,
+  MiB,
+  rawExchange,
+  rawStatus,
+  startSinkProcess,
+  type HttpAnswer,
+  type SinkProcess,
+  type TestNeo4j,
+  type WireRequest,
+} from "@cts/devkit";
 import type { RawCtsTrace } from "@cts/shared";
 import {
   BREAKAGES,
@@ -35,21 +47,7 @@ import {
   type Breakage,
   type WireStyle,
 } from "./support/hostile-events.js";
-import {
-  httpPost,
-  rawExchange,
-  rawStatus,
-  type HttpAnswer,
-  type WireRequest,
-} from "./support/http-client.js";
 import { assertNoSecrets } from "./support/secrets.js";
-import {
-  memoryOf,
-  MiB,
-  startSinkProcess,
-  stopProcess,
-  type SinkProcess,
-} from "./support/sink-process.js";
 
 /** The sink's defaults (README): the limits a hostile sender meets in production. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -164,10 +162,10 @@ describe("hostile input to the sink (child process, real Neo4j)", () => {
 
   before(async () => {
     neo = await freshNeo4j();
-    sink = await startSinkProcess(neo, { LOG_LEVEL: "info" });
+    sink = await startSinkProcess(neo, { env: { LOG_LEVEL: "info" } });
   });
   after(async () => {
-    await stopProcess(sink.process);
+    await sink.process.stop();
     await neo.close();
   });
 

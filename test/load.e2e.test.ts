@@ -10,18 +10,19 @@ import assert from "node:assert/strict";
 import { Agent } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
-import { freshNeo4j, type TestNeo4j } from "@cts/devkit";
-import { startSimulator } from "@cts/otc_simulator";
-import { binaryMessage, CtsTrace, traceToCloudEvent, type RawCtsTrace } from "@cts/shared";
-import { httpPost, type WireRequest } from "./support/http-client.js";
-import { assertNoSecrets } from "./support/secrets.js";
 import {
+  freshNeo4j,
+  httpPost,
   memoryOf,
   MiB,
   startSinkProcess,
-  stopProcess,
   type SinkProcess,
-} from "./support/sink-process.js";
+  type TestNeo4j,
+  type WireRequest,
+} from "@cts/devkit";
+import { startSimulator } from "@cts/otc_simulator";
+import { binaryMessage, CtsTrace, traceToCloudEvent, type RawCtsTrace } from "@cts/shared";
+import { assertNoSecrets } from "./support/secrets.js";
 
 const CONNECTIONS = 200;
 const SECONDS = Number(process.env["LOAD_TEST_SECONDS"] ?? 60);
@@ -85,7 +86,7 @@ describe(`load: ${CONNECTIONS} connections for ${SECONDS} s against the sink`, (
     });
   });
   after(async () => {
-    await stopProcess(sink.process);
+    await sink.process.stop();
     await neo.close();
   });
 

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { memoryOf, MiB } from "@cts/devkit";
 
 /** Linux USER_HZ; /proc/<pid>/stat counts CPU time in these ticks. */
 const TICKS_PER_SECOND = 100;
@@ -16,13 +17,11 @@ function cpuSeconds(pid: number | undefined): number | undefined {
   }
 }
 
-/** Peak resident set size (VmHWM) of a running process, in MiB. */
+/** Peak resident set size (VmHWM) of a running process, in MiB; undefined once it is gone. */
 export function peakRssMiB(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = /^VmHWM:\s+(\d+) kB/m.exec(status)?.[1];
-    return kb === undefined ? undefined : Number(kb) / 1024;
+    return memoryOf(pid).peakRssBytes / MiB;
   } catch {
     return undefined;
   }

@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { freePort, REPO_ROOT, startProcess, waitForHttp, type ManagedProcess } from "@cts/devkit";
+import { startSinkProcess as startSink } from "@cts/devkit";
 import type { BenchNeo4j } from "./bench-neo4j.js";
 import { onInterrupt } from "./cleanup.js";
 
@@ -65,52 +65,28 @@ export function writeDelta(
 }
 
 /**
- * Runs `neo4j_sink/src/main.ts` as its own process (as in production and in the end-to-end
- * tests), so the load generator and the sink do not share an event loop. It creates the
- * schema itself at start, as it would in a cluster.
+ * Runs the sink as its own process (devkit's startSinkProcess, as in production and in the
+ * end-to-end tests), so the load generator and the sink do not share an event loop. It creates
+ * the schema itself at start, as it would in a cluster.
  */
 export async function startSinkProcess(
   db: BenchNeo4j,
   options: SinkProcessOptions = {},
 ): Promise<SinkProcess> {
-  const port = await freePort();
-  const profile =
-    options.cpuProfileDir === undefined
-      ? []
-      : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`];
-  if (options.cpuProfileDir !== undefined) mkdirSync(options.cpuProfileDir, { recursive: true });
-  const child: ManagedProcess = startProcess({
-    name: "neo4j_sink",
-    command: process.execPath,
-    args: ["--import", "tsx", "--conditions=@cts/source", ...profile, "neo4j_sink/src/main.ts"],
-    cwd: REPO_ROOT,
-    env: {
-      PATH: process.env["PATH"],
-      HOME: process.env["HOME"],
-      NEO4J_URI: db.uri,
-      NEO4J_USER: db.user,
-      NEO4J_PASSWORD: db.password,
-      PORT: String(port),
-      SINK_HOST: "127.0.0.1",
-      LOG_LEVEL: "warn",
-      ...options.env,
-      ...passedThrough(),
-    },
+  const profileDir = options.cpuProfileDir;
+  if (profileDir !== undefined) mkdirSync(profileDir, { recursive: true });
+  const sink = await startSink(db, {
+    env: { LOG_LEVEL: "warn", ...options.env, ...passedThrough() },
+    nodeArgs: profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
+    readyTimeoutMs: 120_000,
   });
+  const child = sink.process;
   const forget = onInterrupt(() => child.stop("SIGKILL"));
-  const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitForHttp(`${url}/readyz`, { process: child, timeoutMs: 120_000 });
-  } catch (error) {
-    await child.stop("SIGKILL");
-    forget();
-    throw error;
-  }
   return {
-    url: `${url}/`,
-    pid: child.child.pid,
+    url: `${sink.url}/`,
+    pid: sink.pid,
     async writeStats() {
-      const text = await (await fetch(`${url}/metrics`)).text();
+      const text = await (await fetch(`${sink.url}/metrics`)).text();
       return {
         transactions: metric(text, "neo4j_sink_batch_size_events_count"),
         events: metric(text, "neo4j_sink_batch_size_events_sum"),

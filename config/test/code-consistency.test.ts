@@ -2,10 +2,9 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, test } from "node:test";
-import { parseExporterConfig } from "../../cts_exporter/src/config.js";
-import { searchPaths } from "../../cts_exporter/src/otc/clouds-files.js";
-import { sinkConfigFromEnv } from "../../neo4j_sink/src/config.js";
-import { ErrorCode } from "../../shared/src/index.js";
+import { parseExporterConfig, searchPaths } from "@cts/cts_exporter";
+import { sinkConfigFromEnv } from "@cts/neo4j_sink";
+import { ErrorCode } from "@cts/shared";
 import { readCodeFacts } from "./code-facts.js";
 import {
   buildKustomization,

@@ -15,3 +15,8 @@ export type { ManagedProcess } from "./testing/processes.js";
 export { describeCommand, runCommand } from "./testing/run-command.js";
 export { startOidcIssuer } from "./testing/oidc-issuer.js";
 export type { OidcIssuer } from "./testing/oidc-issuer.js";
+export { httpPost, rawExchange, rawStatus } from "./testing/http-client.js";
+export type { HttpAnswer, WireHeaders, WireRequest } from "./testing/http-client.js";
+export { memoryOf, MiB } from "./testing/process-memory.js";
+export { startSinkProcess } from "./testing/sink-process.js";
+export type { SinkNeo4j, SinkProcess, SinkProcessOptions } from "./testing/sink-process.js";

@@ -1,7 +1,6 @@
-import { Agent, request } from "node:http";
 import type { Driver } from "neo4j-driver";
 import { createLogger, CtsTrace, traceToCloudEvent, type HttpMessage } from "@cts/shared";
-import type { TestNeo4j } from "@cts/devkit";
+import { httpPost, type HttpAnswer, type TestNeo4j } from "@cts/devkit";
 import { startSink, type RunningSink, type StartSinkConfig } from "../src/index.js";
 
 export const PROJECT_ID = "0391e4486e864c26be5654c522f440f2";
@@ -63,56 +62,9 @@ export function startTestSink(
   );
 }
 
-export interface HttpAnswer {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  readonly body: string;
-}
-
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-/**
- * POSTs with node:http (not fetch): header values go out byte for byte as given, arrays become
- * repeated headers, so tests can send what a strict client would refuse to.
- */
-export function post(
-  url: string,
-  message: {
-    readonly headers: Readonly<Record<string, string | readonly string[]>>;
-    readonly body: string | Buffer;
-  },
-  options: { agent?: Agent } = {},
-): Promise<HttpAnswer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: "POST",
-        agent: options.agent ?? agent,
-        headers: message.headers as Record<string, string | string[]>,
-        timeout: 30_000,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => {
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString("utf8"),
-          });
-        });
-        res.on("error", reject);
-      },
-    );
-    req.on("timeout", () => req.destroy(new Error("request timed out")));
-    req.on("error", reject);
-    req.end(message.body);
-  });
-}
-
 /** POSTs an HttpMessage built by the shared binding helpers. */
-export const send = (url: string, message: HttpMessage) => post(url, message);
+export const send = (url: string, message: HttpMessage): Promise<HttpAnswer> =>
+  httpPost(url, message);
 
 /** A single number from a Cypher query returning one row with column `n`. */
 export async function count(

@@ -1,10 +1,16 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { binaryMessage, ErrorCode } from "@cts/shared";
-import { freshNeo4j, startOidcIssuer, type OidcIssuer, type TestNeo4j } from "@cts/devkit";
+import {
+  freshNeo4j,
+  httpPost,
+  startOidcIssuer,
+  type OidcIssuer,
+  type TestNeo4j,
+} from "@cts/devkit";
 import type { RunningSink } from "../src/index.js";
 import { sinkConfigFromEnv } from "../src/config.js";
-import { count, eventFor, post, rawTrace, startTestSink } from "./helpers.js";
+import { count, eventFor, rawTrace, startTestSink } from "./helpers.js";
 
 const AUDIENCE = "sinks.knative.dev/sink/cts/neo4j-sink";
 
@@ -40,7 +46,7 @@ describe("sender identity: SINK_OIDC_ISSUER and SINK_OIDC_AUDIENCE (real Neo4j, 
     count(neo.driver, "MATCH (a:Action {id: $id}) RETURN count(a) AS n", { id });
 
   test("a token from the issuer for this audience is accepted and the event stored", async () => {
-    const answer = await post(
+    const answer = await httpPost(
       sink.url,
       withToken("oidc-ok", await issuer.token({ audience: AUDIENCE })),
     );
@@ -82,7 +88,7 @@ describe("sender identity: SINK_OIDC_ISSUER and SINK_OIDC_AUDIENCE (real Neo4j, 
     test(`401 for ${name}: nothing stored, the reason named, no token echoed`, async () => {
       const id = `oidc-refused-${name.replaceAll(" ", "-")}`;
       const value = await token();
-      const answer = await post(sink.url, withToken(id, value));
+      const answer = await httpPost(sink.url, withToken(id, value));
       assert.equal(answer.status, 401, answer.body);
       assert.equal(answer.headers["www-authenticate"], 'Bearer realm="neo4j_sink"');
       const body = JSON.parse(answer.body) as { error: string; reason: string };
@@ -94,7 +100,7 @@ describe("sender identity: SINK_OIDC_ISSUER and SINK_OIDC_AUDIENCE (real Neo4j, 
   }
 
   test("401 for a Basic instead of a Bearer credential", async () => {
-    const answer = await post(sink.url, withToken("oidc-basic", "dXNlcjpwdw==", "Basic"));
+    const answer = await httpPost(sink.url, withToken("oidc-basic", "dXNlcjpwdw==", "Basic"));
     assert.equal(answer.status, 401);
     assert.match(answer.body, /not 'Bearer <token>'/);
   });
@@ -130,12 +136,12 @@ describe("sender identity when the issuer cannot be reached", () => {
   test("503 with Retry-After (the sender retries, nothing is refused), then 202 once it is back", async () => {
     const token = await issuer.token({ audience: AUDIENCE });
     issuer.setDown(true);
-    const refused = await post(sink.url, withToken("oidc-issuer-down", token));
+    const refused = await httpPost(sink.url, withToken("oidc-issuer-down", token));
     assert.equal(refused.status, 503, refused.body);
     assert.equal(refused.headers["retry-after"], "3");
     assert.match(refused.body, /OIDC_ISSUER_UNAVAILABLE/);
     issuer.setDown(false);
-    const accepted = await post(sink.url, withToken("oidc-issuer-down", token));
+    const accepted = await httpPost(sink.url, withToken("oidc-issuer-down", token));
     assert.equal(accepted.status, 202, accepted.body);
     assert.equal(
       await count(neo.driver, "MATCH (a:Action {id: 'oidc-issuer-down'}) RETURN count(a) AS n"),

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { batchMessage, binaryMessage, structuredMessage } from "@cts/shared";
-import { freshNeo4j, type TestNeo4j } from "@cts/devkit";
+import { freshNeo4j, httpPost, type TestNeo4j } from "@cts/devkit";
 import type { RunningSink } from "../src/index.js";
-import { eventFor, post, rawTrace, startTestSink } from "./helpers.js";
+import { eventFor, rawTrace, startTestSink } from "./helpers.js";
 
 type Headers = Record<string, string | string[]>;
 interface Request {
@@ -116,7 +116,7 @@ describe("malformed requests (fast-check against the real sink and Neo4j)", () =
         fc.array(mutation, { minLength: 1, maxLength: 3 }),
         async (seed, changes) => {
           const malformed = changes.reduce((request, change) => change(request), seed);
-          const answer = await post(sink.url, malformed);
+          const answer = await httpPost(sink.url, malformed);
           seen.add(answer.status);
           assert.ok(
             [202, 400, 413, 415].includes(answer.status),

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { request } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { batchMessage, binaryMessage, structuredMessage } from "@cts/shared";
-import { freshNeo4j, type TestNeo4j } from "@cts/devkit";
+import { freshNeo4j, httpPost, type TestNeo4j } from "@cts/devkit";
 import type { RunningSink } from "../src/index.js";
-import { count, eventFor, post, rawTrace, send, startTestSink } from "./helpers.js";
+import { count, eventFor, rawTrace, send, startTestSink } from "./helpers.js";
 
 /** Sends `body` in pieces without Content-Length (chunked), as a streaming client would. */
 function postChunked(url: string, headers: Record<string, string>, pieces: readonly string[]) {
@@ -38,7 +38,7 @@ describe("neo4j_sink HTTP contract (real Neo4j)", () => {
     const structured = structuredMessage(event);
     const answers = await Promise.all([
       send(sink.url, binaryMessage(event)),
-      post(sink.url, {
+      httpPost(sink.url, {
         headers: { "content-type": "Application/CloudEvents+JSON; charset=UTF-8" },
         body: structured.body,
       }),
@@ -94,7 +94,7 @@ describe("neo4j_sink HTTP contract (real Neo4j)", () => {
       },
     ];
     for (const { headers, body, code, reason } of cases) {
-      const answer = await post(sink.url, { headers, body });
+      const answer = await httpPost(sink.url, { headers, body });
       assert.equal(answer.status, 400, `${code}: ${answer.body}`);
       assert.match(String(answer.headers["content-type"]), /application\/json/);
       const json = JSON.parse(answer.body) as { error: string; reason: string };
@@ -127,7 +127,7 @@ describe("neo4j_sink HTTP contract (real Neo4j)", () => {
   test("415 for media types that are not CloudEvents JSON", async () => {
     const event = eventFor(rawTrace({ trace_id: "http-415" }));
     for (const contentType of ["text/plain", "application/cloudevents+xml", "application/xml"]) {
-      const answer = await post(sink.url, {
+      const answer = await httpPost(sink.url, {
         headers: { ...binaryMessage(event).headers, "content-type": contentType },
         body: "x",
       });

@@ -8,7 +8,7 @@
  */
 import fc from "fast-check";
 import { CtsTrace, encodeHeaderValue, traceToCloudEvent, type RawCtsTrace } from "@cts/shared";
-import type { WireRequest } from "./http-client.js";
+import type { WireRequest } from "@cts/devkit";
 
 export type Mode = "binary" | "structured" | "batch";
 export const MODES: readonly Mode[] = ["binary", "structured", "batch"];

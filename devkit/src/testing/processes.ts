@@ -29,7 +29,7 @@ export interface ManagedProcess {
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | string>;
 }
 
-interface StartOptions {
+export interface StartOptions {
   readonly name: string;
   readonly command: string;
   readonly args: readonly string[];

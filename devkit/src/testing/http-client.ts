@@ -2,7 +2,7 @@ import { request, type Agent, type IncomingHttpHeaders } from "node:http";
 import { connect } from "node:net";
 
 /** Header values as node:http puts them on the wire: a string is written as latin-1 bytes. */
-type WireHeaders = Readonly<Record<string, string | readonly string[]>>;
+export type WireHeaders = Readonly<Record<string, string | readonly string[]>>;
 
 export interface WireRequest {
   readonly headers: WireHeaders;
