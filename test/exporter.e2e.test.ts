@@ -163,8 +163,9 @@ describe("exporter end to end on a simulated clock", () => {
     assert.equal(event.data["resource_name"], subject);
   });
 
-  test("a sink answering 400 for one event: logged with the sink's message, the rest delivered", async () => {
+  test("a sink answering 400 for one event: the event goes whole to CTS_DEAD_LETTER_FILE, the rest delivered, exit 1", async () => {
     receiver.accepted.length = 0;
+    const deadLetterFile = join(await mkdtemp(join(tmpdir(), "cts-dead-")), "dead.jsonl");
     receiver.answer = (event) =>
       event.id === "poison"
         ? { status: 400, body: '{"error":"resource_name too exotic"}' }
@@ -176,13 +177,65 @@ describe("exporter end to end on a simulated clock", () => {
       trace("ok-2", now - 10_000),
     ]);
     clock.advance(MIN);
-    const exit = await cycle();
+    const exit = await cycle({ CTS_DEAD_LETTER_FILE: deadLetterFile });
     receiver.answer = () => ({ status: 202 });
     assert.equal(exit, EXIT.undelivered, "--once reports that not everything was delivered");
     assert.deepEqual(receiver.accepted.map((e) => e.id).sort(), ["ok-1", "ok-2"]);
     assert.match(logs, /"msg":"sink rejected event"/);
     assert.match(logs, /resource_name too exotic/);
     assert.match(logs, /"eventIds":\["poison"\]/);
+    assert.match(logs, /"msg":"event written to the dead-letter file"/);
+    const lines = (await readFile(deadLetterFile, "utf8")).trim().split("\n");
+    assert.equal(lines.length, 1);
+    const letter = JSON.parse(lines[0] ?? "") as {
+      reason: string;
+      id: string;
+      status: number;
+      answer: string;
+      event: { id: string; specversion: string; data: RawCtsTrace };
+    };
+    assert.equal(letter.reason, "rejected_400");
+    assert.equal(letter.id, "poison");
+    assert.equal(letter.status, 400);
+    assert.match(letter.answer, /resource_name too exotic/);
+    assert.equal(letter.event.specversion, "1.0");
+    assert.equal(letter.event.data["trace_id"], "poison", "the whole event, data included");
+    // Delivered or dead-lettered: the checkpoint moved, so nothing is sent again.
+    receiver.accepted.length = 0;
+    clock.advance(MIN);
+    assert.equal(await cycle({ CTS_DEAD_LETTER_FILE: deadLetterFile }), EXIT.ok);
+    assert.deepEqual(
+      receiver.accepted.filter((e) => ["ok-1", "poison", "ok-2"].includes(e.id)),
+      [],
+    );
+  });
+
+  test("a rejected event with CTS_DEAD_LETTER_FILE unset, or a sink answering 401: exit 1, the checkpoint stays", async () => {
+    const stateFile = env["CTS_STATE_FILE"] ?? "";
+    const checkpoint = async () =>
+      (JSON.parse(await readFile(stateFile, "utf8")) as { checkpoint: number }).checkpoint;
+    const before = await checkpoint();
+    receiver.accepted.length = 0;
+    sim.addTraces([trace("held-1", clock.now() - 20_000)]);
+    clock.advance(MIN);
+    receiver.answer = () => ({ status: 400, body: '{"error":"no"}' });
+    assert.equal(await cycle(), EXIT.undelivered);
+    assert.equal(await checkpoint(), before, "no dead-letter file: the checkpoint stays");
+    assert.match(logs, /CTS_DEAD_LETTER_FILE is unset/);
+    receiver.answer = () => ({ status: 401, body: '{"error":"OIDC token required"}' });
+    clock.advance(MIN);
+    assert.equal(await cycle(), EXIT.undelivered);
+    assert.equal(await checkpoint(), before, "401: the checkpoint stays");
+    assert.match(logs, /the sink answered 401/);
+    receiver.answer = () => ({ status: 202 });
+    clock.advance(MIN);
+    assert.equal(await cycle(), EXIT.ok);
+    assert.ok((await checkpoint()) > before);
+    assert.deepEqual(
+      receiver.accepted.map((e) => e.id).filter((id) => id === "held-1"),
+      ["held-1"],
+      "delivered once the sink was fixed",
+    );
   });
 
   test("--dry-run and CTS_X_PNP=false never write CTS_STATE_FILE; a real run then sends all 20", async () => {
@@ -307,6 +360,71 @@ describe("exporter as a process", () => {
     assert.deepEqual(duplicateIds(receiver.accepted), [], "nothing delivered twice");
     assert.match(child.output(), /"msg":"cts_exporter stopped"/);
     assertNoSecrets(child.output(), simulatorSecrets(sim), "the exporter's log");
+  });
+
+  test("a sink answering 401 turns /readyz red and keeps the checkpoint; a 400 lands in CTS_DEAD_LETTER_FILE and the metric", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cts-refused-"));
+    const stateFile = join(dir, "state.json");
+    const deadLetterFile = join(dir, "dead.jsonl");
+    const port = await freePort();
+    let refusing = true;
+    receiver.answer = (event) =>
+      refusing
+        ? { status: 401, body: '{"error":"OIDC token required"}' }
+        : event.id === "refused-bad"
+          ? { status: 400, body: '{"error":"not a CTS trace"}' }
+          : { status: 202 };
+    const now = Date.now();
+    const ids = ["refused-1", "refused-bad", "refused-2"];
+    sim.addTraces(ids.map((id, i) => trace(id, now - 2 * MIN + i * 1_000)));
+    const child = exporter({
+      K_SINK: receiver.url,
+      PORT: String(port),
+      CTS_FROM: "5",
+      CTS_POLL_INTERVAL_SECONDS: "1",
+      CTS_STATE_FILE: stateFile,
+      CTS_DEAD_LETTER_FILE: deadLetterFile,
+      SINK_RETRY_ATTEMPTS: "2",
+      SINK_RETRY_BASE_MS: "50",
+      SINK_RETRY_MAX_MS: "100",
+    });
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/healthz`, { process: child });
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 503, {
+        timeoutMs: 20_000,
+        message: "readiness turns red while the sink refuses",
+      });
+      await waitFor(() => child.output().split('"msg":"cycle incomplete').length > 2, {
+        timeoutMs: 20_000,
+        message: "two failed cycles, their state saved",
+      });
+      const during = JSON.parse(await readFile(stateFile, "utf8")) as { checkpoint: number | null };
+      assert.equal(during.checkpoint, null, "401 does not move the checkpoint");
+      const refusedMetrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.match(
+        refusedMetrics,
+        /cts_exporter_events_failed_total\{reason="refused_401"\} [1-9]/,
+      );
+      assert.match(child.output(), /the sink answered 401/);
+      refusing = false;
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, {
+        timeoutMs: 30_000,
+        message: "readiness green once the sink accepts",
+      });
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      assert.match(metrics, /cts_exporter_events_dead_lettered_total\{reason="rejected_400"\} 1\b/);
+    } finally {
+      const code = await child.stop("SIGTERM");
+      assert.equal(code, 0, `exit code after SIGTERM\n${child.output().slice(-2000)}`);
+    }
+    const accepted = new Set(receiver.accepted.map((e) => e.id));
+    assert.ok(accepted.has("refused-1") && accepted.has("refused-2"), "the good ones arrived");
+    const letters = (await readFile(deadLetterFile, "utf8")).trim().split("\n");
+    assert.equal(letters.length, 1);
+    assert.match(letters[0] ?? "", /"id":"refused-bad"/);
+    const after = JSON.parse(await readFile(stateFile, "utf8")) as { checkpoint: number | null };
+    assert.ok(after.checkpoint !== null && after.checkpoint > now, "then the checkpoint moved");
+    receiver.answer = () => ({ status: 202 });
   });
 
   test("--dry-run prints each event as one JSON line and sends nothing", async () => {

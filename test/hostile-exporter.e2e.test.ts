@@ -402,7 +402,7 @@ const scenarios: Scenario[] = [
     answer: (page, response) => {
       json(response, 200, { traces: SAME, meta_data: { count: 3, marker: `m-${page}` } });
     },
-    message: /stopping this listing/,
+    message: /sent the previous page again under a new marker .*the checkpoint stays/,
   },
   {
     name: "a new marker on every page with new traces",
@@ -410,7 +410,7 @@ const scenarios: Scenario[] = [
       const page = traces(3);
       json(response, 200, { traces: page, meta_data: { count: 3, marker: page[2]!.trace_id } });
     },
-    message: /newer traces instead of older ones; stopping this listing/,
+    message: /newer traces instead of older ones .*the checkpoint stays/,
   },
 ];
 

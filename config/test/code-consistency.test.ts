@@ -102,6 +102,7 @@ describe("what the code reads, found by reading it", () => {
       "K_SINK_TIMEOUT",
       "CTS_ENDPOINT",
       "CTS_STATE_FILE",
+      "CTS_DEAD_LETTER_FILE",
       "CTS_POLL_INTERVAL_SECONDS",
       "PORT",
       "SINK_MODE",

@@ -270,7 +270,7 @@ function checkFiles(context: {
         );
       }
     }
-    const writable = name === "CTS_STATE_FILE";
+    const writable = name === "CTS_STATE_FILE" || name === "CTS_DEAD_LETTER_FILE";
     if (writable) {
       if (mount["readOnly"] === true)
         problems.push(`${where}, env ${name}: ${value} is on a read-only mount`);
@@ -279,7 +279,7 @@ function checkFiles(context: {
         !(isObject(volume["emptyDir"]) || isObject(volume["persistentVolumeClaim"]))
       ) {
         problems.push(
-          `${where}, env ${name}: the checkpoint needs an emptyDir or a PersistentVolumeClaim`,
+          `${where}, env ${name}: the ${name === "CTS_STATE_FILE" ? "checkpoint" : "dead-letter file"} needs an emptyDir or a PersistentVolumeClaim`,
         );
       }
     }

@@ -24,6 +24,8 @@ export interface ExporterConfig {
   readonly oidcTokenFile: string;
   readonly ctsEndpoint: string | undefined;
   readonly stateFile: string | undefined;
+  /** CTS_DEAD_LETTER_FILE: where rejected events go; unset, a rejected event fails the cycle. */
+  readonly deadLetterFile: string | undefined;
   readonly port: number;
   readonly mode: DeliveryMode;
   readonly concurrency: number;
@@ -89,6 +91,7 @@ const EnvSchema = z.object({
   CTS_OIDC_TOKEN_FILE: z.string().optional(),
   CTS_ENDPOINT: z.string().optional(),
   CTS_STATE_FILE: z.string().optional(),
+  CTS_DEAD_LETTER_FILE: z.string().optional(),
   PORT: int("PORT", { min: 0, max: 65535, fallback: 8080 }),
   SINK_MODE: z
     .string()
@@ -203,6 +206,7 @@ export function parseExporterConfig(env: Env, argv: readonly string[]): Exporter
   const data = parsed.data;
   const stateFile = data.CTS_STATE_FILE?.trim();
   const tokenFile = data.CTS_OIDC_TOKEN_FILE?.trim();
+  const deadLetterFile = data.CTS_DEAD_LETTER_FILE?.trim();
   return {
     once: flags.once,
     dryRun: flags.dryRun,
@@ -220,6 +224,7 @@ export function parseExporterConfig(env: Env, argv: readonly string[]): Exporter
       tokenFile === undefined || tokenFile === "" ? DEFAULT_OIDC_TOKEN_FILE : tokenFile,
     ctsEndpoint: ctsEndpoint === "" ? undefined : ctsEndpoint,
     stateFile: stateFile === "" ? undefined : stateFile,
+    deadLetterFile: deadLetterFile === "" ? undefined : deadLetterFile,
     port: data.PORT,
     mode: data.SINK_MODE,
     concurrency: data.SINK_CONCURRENCY,

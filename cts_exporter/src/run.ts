@@ -1,6 +1,7 @@
 import type { Writable } from "node:stream";
-import { backoffDelay, createLogger, ErrorCode, isAppError, type Logger } from "@cts/shared";
+import { createLogger, ErrorCode, isAppError, type Logger } from "@cts/shared";
 import { createHttpTransport } from "./adapters/http-transport.js";
+import { createDeadLetterFile } from "./adapters/dead-letter-file.js";
 import { createTokenFile } from "./adapters/oidc-token.js";
 import { createDryRunTransport, createLogOnlyTransport } from "./adapters/local-transports.js";
 import { createMetrics } from "./adapters/metrics.js";
@@ -37,6 +38,8 @@ const SHUTDOWN_GRACE_MS = 10_000;
 const SEEN_IDS_LIMIT = 500_000;
 /** What the state file keeps of the seen ids; beyond it a restart may resend a few duplicates. */
 const SAVED_SEEN_LIMIT = 200_000;
+/** The longest span one listing covers; a longer backlog is read and committed in pieces. */
+const MAX_SPAN_MS = 60 * 60_000;
 
 function buildTransport(
   config: ExporterConfig,
@@ -206,6 +209,7 @@ export async function runExporter(options: RunOptions): Promise<number> {
           : "none (CTS_X_PNP=false)",
       mode: transport.mode,
       stateFile: config.stateFile ?? null,
+      deadLetterFile: config.deadLetterFile ?? null,
     },
     "cts_exporter started",
   );
@@ -223,54 +227,63 @@ export async function runExporter(options: RunOptions): Promise<number> {
   options.signal.addEventListener("abort", onStop, { once: true });
 
   const delivers = config.push && !config.dryRun;
+  // A dry run or CTS_X_PNP=false delivers nothing: saving its checkpoint would make the next
+  // real run skip every trace it only printed or logged.
+  const saveState = async () => {
+    if (config.stateFile === undefined || !delivers) return;
+    const seen = state.seen.entries().slice(-SAVED_SEEN_LIMIT);
+    await writeState(config.stateFile, {
+      checkpoint: state.checkpoint,
+      source: client.origin.source,
+      tracker: config.tracker,
+      seen,
+    });
+  };
+  const deadLetters =
+    config.deadLetterFile === undefined || !delivers
+      ? undefined
+      : createDeadLetterFile(config.deadLetterFile, () => clock.now());
   const intervalMs = (config.pollIntervalSeconds ?? config.fromMinutes * 60) * 1000;
   try {
-    const last = await runPoller({ source: client, transport, metrics, clock, logger }, state, {
-      tracker: config.tracker,
-      window: {
-        lookbackMs: config.fromMinutes * 60_000,
-        overlapMs: config.overlapMinutes * 60_000,
+    const last = await runPoller(
+      { source: client, transport, metrics, clock, logger, deadLetters },
+      state,
+      {
+        tracker: config.tracker,
+        window: {
+          lookbackMs: config.fromMinutes * 60_000,
+          overlapMs: config.overlapMinutes * 60_000,
+          maxSpanMs: MAX_SPAN_MS,
+        },
+        retry: {
+          maxAttempts: config.retryAttempts,
+          baseDelayMs: config.retryBaseMs,
+          maxDelayMs: config.retryMaxMs,
+          // A sink's Retry-After is a floor, but no longer than the backoff cap.
+          maxRetryAfterMs: config.retryMaxMs,
+        },
+        concurrency: config.concurrency,
+        batchSize: config.batchSize,
+        overrides: config.overrides,
+        intervalMs,
+        failureRetryMs: 30_000,
+        once: config.once,
+        signal: options.signal,
+        deliverySignal: hardStop.signal,
+        onCommit: saveState,
+        onCycle: async (summary) => {
+          lastOk = summary.ok;
+          logSummary(logger, summary);
+          await saveState();
+        },
       },
-      retry: {
-        maxAttempts: config.retryAttempts,
-        nextDelayMs: (attempt, retryAfter) =>
-          Math.max(
-            retryAfter ?? 0,
-            backoffDelay(attempt, {
-              baseDelayMs: config.retryBaseMs,
-              maxDelayMs: config.retryMaxMs,
-            }),
-          ),
-      },
-      concurrency: config.concurrency,
-      batchSize: config.batchSize,
-      overrides: config.overrides,
-      intervalMs,
-      failureRetryMs: 30_000,
-      once: config.once,
-      signal: options.signal,
-      deliverySignal: hardStop.signal,
-      onCycle: async (summary) => {
-        lastOk = summary.ok;
-        logSummary(logger, summary);
-        // A dry run or CTS_X_PNP=false delivers nothing: saving its checkpoint would make the
-        // next real run skip every trace it only printed or logged.
-        if (config.stateFile !== undefined && delivers) {
-          const seen = state.seen.entries().slice(-SAVED_SEEN_LIMIT);
-          await writeState(config.stateFile, {
-            checkpoint: state.checkpoint,
-            source: client.origin.source,
-            tracker: config.tracker,
-            seen,
-          });
-        }
-      },
-    });
+    );
     if (config.once) return last.allDelivered ? EXIT.ok : EXIT.undelivered;
     return EXIT.ok;
   } finally {
     options.signal.removeEventListener("abort", onStop);
     await transport.close?.();
+    await deadLetters?.close();
     await ops?.close();
     logger.info("cts_exporter stopped");
   }

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createLogger, type AppError, type RetryEvent } from "@cts/shared";
 import {
+  manualClock,
   offsetClock,
   startSimulator,
   type Simulator,
@@ -341,15 +342,38 @@ describe("listTraces: what CTS returns", () => {
     }
   });
 
-  test("a window older than the 7-day retention is refused with 400 CTS.0300", async () => {
-    const sim = await startSimulator({ seed: 3 });
+  test("a window at the 7-day retention edge is clamped on every page, not refused as the edge moves", async () => {
+    const clock = manualClock(Date.parse("2026-11-20T10:00:00Z"));
+    const sim = await startSimulator({ seed: 3, clock });
     try {
-      const now = sim.clock.now();
-      const client = await clientFor(sim);
-      await assert.rejects(listIds(client, { from: now - 8 * 24 * 60 * MINUTE, to: now }), {
-        code: "CTS_API_REJECTED",
-        message: /400 CTS.0300: Query failed. Only traces of the last 7 days/,
-      });
+      const now = clock.now();
+      const ids = Array.from({ length: 300 }, (_, i) => `edge-${i}`);
+      sim.addTraces(
+        ids.map((id, i) => ({
+          trace_id: id,
+          trace_name: "login",
+          time: now - 60 * MINUTE + i * 1_000,
+          record_time: now - 60 * MINUTE + i * 1_000,
+        })),
+      );
+      const client = await clientFor(sim, { pageSize: 50 });
+      // Where a checkpoint a week old puts the window: just inside retention, when planned.
+      const window = { from: now - 7 * 24 * 60 * MINUTE + 61_000, to: now };
+      const listed: string[] = [];
+      for await (const { trace } of client.listTraces(window, { tracker: "system" })) {
+        listed.push(trace.trace_id);
+        // Each page takes a minute: the retention edge passes the planned from on page 3.
+        if (listed.length % 50 === 0) clock.advance(MINUTE);
+      }
+      assertExactlyOnce(listed, ids);
+      // Unclamped, the simulator refuses a from older than retention, as CTS does.
+      const tooOld = new URL(`${sim.ctsUrl}/traces`);
+      tooOld.searchParams.set("from", String(window.from));
+      tooOld.searchParams.set("to", String(window.to));
+      const token = sim.issuedTokens().at(-1) ?? "";
+      const refused = await fetch(tooOld, { headers: { "x-auth-token": token } });
+      assert.equal(refused.status, 400);
+      assert.match(await refused.text(), /CTS.0300/);
     } finally {
       await sim.close();
     }

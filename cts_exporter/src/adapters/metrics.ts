@@ -25,7 +25,13 @@ export function createMetrics(now: () => number = Date.now): PromMetrics {
   });
   const failed = new Counter({
     name: "cts_exporter_events_failed_total",
-    help: "Events not delivered, by reason (rejected_<status>, retries_exhausted, invalid_event)",
+    help: "Events not delivered in a cycle (they are sent again later), by reason (refused_<status>, retries_exhausted, rejected_400 or invalid_event with no dead-letter file)",
+    labelNames: ["reason"],
+    registers,
+  });
+  const deadLettered = new Counter({
+    name: "cts_exporter_events_dead_lettered_total",
+    help: "Events written to CTS_DEAD_LETTER_FILE instead of the sink, by reason (rejected_400, invalid_event)",
     labelNames: ["reason"],
     registers,
   });
@@ -71,6 +77,9 @@ export function createMetrics(now: () => number = Date.now): PromMetrics {
     },
     eventsFailed: (count, reason) => {
       failed.inc({ reason }, count);
+    },
+    eventsDeadLettered: (count, reason) => {
+      deadLettered.inc({ reason }, count);
     },
     retried: (reason) => {
       retries.inc({ reason });

@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { CtsTrace, createLogger, type RawCtsTrace } from "@cts/shared";
 import { runCycle, type CycleOptions, type PollState } from "./cycle.js";
-import { runPoller } from "./poller.js";
+import { Limiter } from "./limiter.js";
+import { failureDelay, runPoller } from "./poller.js";
 import type {
   AttemptResult,
   Clock,
   CoreDeps,
+  DeadLetter,
   EventTransport,
   ExporterMetrics,
   TraceEvent,
@@ -91,6 +93,7 @@ const noMetrics: ExporterMetrics = {
   tracesCollected: () => undefined,
   eventsDelivered: () => undefined,
   eventsFailed: () => undefined,
+  eventsDeadLettered: () => undefined,
   retried: () => undefined,
   duplicatesSkipped: () => undefined,
   cycleFinished: () => undefined,
@@ -99,23 +102,41 @@ const noMetrics: ExporterMetrics = {
 
 const options: CycleOptions = {
   tracker: "system",
-  window: { lookbackMs: 5 * MIN, overlapMs: 10 * MIN },
-  retry: { maxAttempts: 3, nextDelayMs: () => 1_000 },
+  window: { lookbackMs: 5 * MIN, overlapMs: 10 * MIN, maxSpanMs: 60 * MIN },
+  retry: { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 1_000, maxRetryAfterMs: 5_000 },
   concurrency: 4,
   batchSize: 1,
   overrides: {},
 };
 
+/** A dead-letter sink in memory; `broken` makes every write fail like a full disk. */
+function memoryDeadLetters() {
+  const letters: DeadLetter[] = [];
+  const sink = {
+    letters,
+    broken: false,
+    location: "memory",
+    write(letter: DeadLetter): Promise<void> {
+      if (sink.broken) return Promise.reject(new Error("ENOSPC: no space left on device"));
+      letters.push(letter);
+      return Promise.resolve();
+    },
+  };
+  return sink;
+}
+
 function setup(answer?: (event: TraceEvent) => AttemptResult) {
   const clock = fakeClock(T0);
   const cts = fakeCts(clock);
   const sink = recordingTransport(answer);
+  const deadLetters = memoryDeadLetters();
   const deps: CoreDeps = {
     source: cts.source,
     transport: sink.transport,
     metrics: noMetrics,
     clock,
     logger: silent,
+    deadLetters,
   };
   const state: PollState = { checkpoint: undefined, seen: new SeenIds() };
   const signal = new AbortController().signal;
@@ -124,6 +145,7 @@ function setup(answer?: (event: TraceEvent) => AttemptResult) {
     cts,
     sink,
     deps,
+    deadLetters,
     state,
     cycle: () => runCycle(deps, state, { ...options, signal }),
   };
@@ -176,24 +198,6 @@ describe("poll cycles", () => {
       [...sink.received].sort(),
       Array.from({ length: 10 }, (_, i) => `a${i}`).sort(),
     );
-  });
-
-  test("a 400 for one event is logged and counted; the rest are delivered and the checkpoint moves", async () => {
-    const { cts, sink, state, cycle } = setup((event) =>
-      event.id === "bad"
-        ? { kind: "response", status: 400, body: '{"error":"not a trace"}' }
-        : { kind: "response", status: 202, body: "" },
-    );
-    cts.add("good1", T0 - 2 * MIN);
-    cts.add("bad", T0 - 2 * MIN + 1);
-    cts.add("good2", T0 - MIN);
-    const summary = await cycle();
-    assert.equal(summary.rejected, 1);
-    assert.equal(summary.sent, 2);
-    assert.equal(summary.ok, true, "a final rejection does not block the checkpoint");
-    assert.equal(summary.allDelivered, false, "--once reports it");
-    assert.notEqual(state.checkpoint, undefined);
-    assert.deepEqual(sink.received.sort(), ["good1", "good2"]);
   });
 
   test("network errors are retried, then delivered", async () => {
@@ -326,5 +330,278 @@ describe("poll cycles", () => {
     });
     assert.deepEqual(starts, [T0, T0 + 5 * MIN, T0 + 10 * MIN]);
     assert.ok(clock.now() >= T0 + 10 * MIN);
+  });
+});
+
+describe("no silent loss", () => {
+  test("a 400 for one event: written whole to the dead-letter file, the rest delivered, the checkpoint moves", async () => {
+    const { cts, sink, state, deadLetters, cycle } = setup((event) =>
+      event.id === "bad"
+        ? { kind: "response", status: 400, body: '{"error":"not a trace"}' }
+        : { kind: "response", status: 202, body: "" },
+    );
+    cts.add("good1", T0 - 2 * MIN);
+    cts.add("bad", T0 - 2 * MIN + 1);
+    cts.add("good2", T0 - MIN);
+    const summary = await cycle();
+    assert.equal(summary.rejected, 1);
+    assert.equal(summary.sent, 2);
+    assert.equal(summary.ok, true, "a dead-lettered event does not block the checkpoint");
+    assert.equal(summary.allDelivered, false, "--once reports it");
+    assert.notEqual(state.checkpoint, undefined);
+    assert.deepEqual(sink.received.sort(), ["good1", "good2"]);
+    const [letter] = deadLetters.letters;
+    assert.ok(letter !== undefined && "event" in letter);
+    assert.equal(deadLetters.letters.length, 1);
+    assert.equal(letter.reason, "rejected_400");
+    assert.equal(letter.status, 400);
+    assert.match(letter.answer, /not a trace/);
+    assert.equal(letter.event.id, "bad");
+    assert.equal(letter.event.data?.["trace_id"], "bad", "the whole event, data included");
+  });
+
+  test("without a dead-letter file a rejected event fails the cycle and the checkpoint stays", async () => {
+    const { cts, deps, state } = setup(() => ({ kind: "response", status: 400, body: "bad" }));
+    cts.add("bad", T0 - MIN);
+    const summary = await runCycle({ ...deps, deadLetters: undefined }, state, {
+      ...options,
+      signal: new AbortController().signal,
+    });
+    assert.equal(summary.ok, false);
+    assert.equal(state.checkpoint, undefined);
+    assert.match(summary.error ?? "", /CTS_DEAD_LETTER_FILE is unset/);
+    assert.equal(state.seen.has("bad"), false, "the next cycle sends it again");
+  });
+
+  test("a dead-letter file that cannot be written fails the cycle and the checkpoint stays", async () => {
+    const { cts, state, deadLetters, cycle } = setup(() => ({
+      kind: "response",
+      status: 400,
+      body: "bad",
+    }));
+    deadLetters.broken = true;
+    cts.add("bad", T0 - MIN);
+    const summary = await cycle();
+    assert.equal(summary.ok, false);
+    assert.equal(state.checkpoint, undefined);
+    assert.match(summary.error ?? "", /ENOSPC/);
+  });
+
+  test("a trace that cannot become a CloudEvent goes to the dead-letter file with its raw trace", async () => {
+    const { cts, deps, state, deadLetters } = setup();
+    cts.add("t1", T0 - MIN);
+    // schemaurl makes the cloudevents package refuse every 1.0 event.
+    const summary = await runCycle(deps, state, {
+      ...options,
+      overrides: { schemaurl: "x" },
+      signal: new AbortController().signal,
+    });
+    assert.equal(summary.ok, true);
+    assert.equal(summary.rejected, 1);
+    const [letter] = deadLetters.letters;
+    assert.ok(letter !== undefined && "trace" in letter);
+    assert.equal(letter.reason, "invalid_event");
+    assert.equal(letter.trace["trace_id"], "t1");
+  });
+
+  for (const status of [301, 401, 403, 405, 413, 415, 431, 451]) {
+    test(`a sink answering ${status} fails the cycle: the checkpoint stays, nothing counts as rejected`, async () => {
+      let requests = 0;
+      const { cts, state, deadLetters, cycle } = setup(() => {
+        requests++;
+        return { kind: "response", status, body: "Unauthorized: OIDC token required" };
+      });
+      cts.add("x1", T0 - 2 * MIN);
+      cts.add("x2", T0 - MIN);
+      const summary = await cycle();
+      assert.equal(summary.ok, false);
+      assert.equal(state.checkpoint, undefined);
+      assert.equal(summary.rejected, 0);
+      assert.equal(deadLetters.letters.length, 0);
+      assert.match(summary.error ?? "", new RegExp(`the sink answered ${status}`));
+      assert.ok(requests <= 2, `not repeated per request (${requests} requests)`);
+      assert.equal(state.seen.has("x1") || state.seen.has("x2"), false, "both are sent again");
+    });
+  }
+
+  test("a batch answered 400 is split until the bad event stands alone; the other nine are delivered", async () => {
+    const { cts, deps, state, deadLetters } = setup();
+    const delivered: string[] = [];
+    let requests = 0;
+    const picky: CoreDeps = {
+      ...deps,
+      transport: {
+        mode: "batch",
+        attempt: (events) => {
+          requests++;
+          if (events.some((e) => e.id === "s7"))
+            return Promise.resolve({ kind: "response", status: 400, body: "s7 is bad" });
+          delivered.push(...events.map((e) => e.id));
+          return Promise.resolve({ kind: "response", status: 202, body: "" });
+        },
+      },
+    };
+    for (let i = 0; i < 10; i++) cts.add(`s${i}`, T0 - MIN + i);
+    const summary = await runCycle(picky, state, {
+      ...options,
+      batchSize: 10,
+      signal: new AbortController().signal,
+    });
+    assert.equal(summary.ok, true);
+    assert.equal(summary.sent, 9);
+    assert.equal(summary.rejected, 1);
+    assert.deepEqual(delivered.sort(), ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s8", "s9"]);
+    assert.deepEqual(
+      deadLetters.letters.map((l) => l.id),
+      ["s7"],
+    );
+    assert.ok(requests <= 9, `a binary search, not one request per event (${requests})`);
+  });
+
+  test("the limiter propagates a task's failure instead of swallowing it", async () => {
+    const limiter = new Limiter(2);
+    await limiter.run(() => Promise.reject(new Error("boom")));
+    await limiter.run(() => Promise.resolve());
+    await assert.rejects(limiter.drain(), /boom/);
+    await assert.rejects(
+      limiter.run(() => Promise.resolve()),
+      /boom/,
+      "no new task after a failure",
+    );
+    const sync = new Limiter(1);
+    await sync.run(() => {
+      throw new TypeError("thrown before any await");
+    });
+    await assert.rejects(sync.drain(), /thrown before any await/);
+  });
+
+  test("a transport that throws (an event it cannot encode) fails the cycle; the event is not lost", async () => {
+    const { cts, deps, state } = setup();
+    let broken = true;
+    const throwing: CoreDeps = {
+      ...deps,
+      transport: {
+        mode: "binary",
+        attempt: () => {
+          if (broken) throw new TypeError("header value cannot be encoded");
+          return Promise.resolve({ kind: "response", status: 202, body: "" });
+        },
+      },
+    };
+    cts.add("enc", T0 - MIN);
+    const run = () =>
+      runCycle(throwing, state, { ...options, signal: new AbortController().signal });
+    const failed = await run();
+    assert.equal(failed.ok, false);
+    assert.equal(state.checkpoint, undefined);
+    assert.match(failed.error ?? "", /cannot be encoded/);
+    broken = false;
+    const next = await run();
+    assert.equal(next.ok, true);
+    assert.equal(next.sent, 1, "sent by the next cycle");
+  });
+
+  test("a sink's Retry-After is honoured but capped at maxRetryAfterMs", async () => {
+    let busy = 2;
+    const { cts, deps, state, sink } = setup(() =>
+      busy-- > 0
+        ? { kind: "response", status: 503, retryAfter: "86400", body: "busy" }
+        : { kind: "response", status: 202, body: "" },
+    );
+    const sleeps: number[] = [];
+    const clock: Clock = {
+      now: () => deps.clock.now(),
+      sleep: (ms, signal) => {
+        sleeps.push(ms);
+        return deps.clock.sleep(ms, signal);
+      },
+    };
+    cts.add("ra", T0 - MIN);
+    const summary = await runCycle({ ...deps, clock }, state, {
+      ...options,
+      signal: new AbortController().signal,
+    });
+    assert.equal(summary.ok, true);
+    assert.deepEqual(sink.received, ["ra"]);
+    assert.deepEqual(sleeps, [5_000, 5_000], "a day's Retry-After waits the 5 s cap");
+  });
+
+  test("a trace CTS lists with a time before the window's from is delivered, and only once", async () => {
+    const { deps, state, sink } = setup();
+    // CTS filtering on record time: stamped three hours ago, recorded a minute ago.
+    const old = {
+      trace_id: "early",
+      trace_name: "login",
+      time: T0 - 3 * 60 * MIN,
+      record_time: T0 - MIN,
+    };
+    const source = {
+      origin,
+      async *listTraces() {
+        await Promise.resolve();
+        yield { trace: CtsTrace.parse(old), raw: old };
+      },
+    };
+    const run = () =>
+      runCycle({ ...deps, source }, state, { ...options, signal: new AbortController().signal });
+    const first = await run();
+    assert.equal(first.sent, 1);
+    assert.deepEqual(sink.received, ["early"]);
+    const second = await run();
+    assert.equal(second.sent, 0);
+    assert.equal(second.duplicates, 1, "deduplicated by id");
+  });
+
+  test("a 3-day backlog is read oldest first in 1-hour sub-windows that commit one by one", async () => {
+    const { clock, cts, deps, state } = setup();
+    const listed: TimeWindow[] = [];
+    let failAfter = 30;
+    const source = {
+      origin,
+      listTraces(window: TimeWindow) {
+        listed.push(window);
+        if (listed.length > failAfter) throw new Error("CTS answered 500");
+        return cts.source.listTraces(window);
+      },
+    };
+    const start = T0 - 3 * 24 * 60 * MIN;
+    state.checkpoint = start;
+    for (let h = 0; h < 72; h++) cts.add(`h${h}`, start + h * 60 * MIN + 30 * MIN);
+    const commits: number[] = [];
+    const run = () =>
+      runCycle({ ...deps, source }, state, {
+        ...options,
+        onCommit: (committed) => {
+          commits.push(committed.checkpoint ?? 0);
+        },
+        signal: new AbortController().signal,
+      });
+    const broken = await run();
+    assert.equal(broken.ok, false);
+    assert.ok(
+      listed.every((w) => w.to - w.from <= 60 * MIN),
+      "no listing spans more than an hour",
+    );
+    assert.ok(
+      listed.every((w, i) => i === 0 || w.from === (listed[i - 1]?.to ?? 0) - 1),
+      "oldest first, each starting where the last ended (exclusive bounds)",
+    );
+    assert.equal(commits.length, 30, "each sub-window committed on its own");
+    assert.equal(state.checkpoint, listed[29]?.to, "partial progress is kept");
+    failAfter = Infinity;
+    clock.advance(MIN);
+    const rest = await run();
+    assert.equal(rest.ok, true);
+    assert.equal(state.checkpoint, T0 + MIN);
+    assert.equal(broken.sent + rest.sent, 72, "every trace of the backlog, once");
+  });
+
+  test("failed cycles back off: the wait doubles with each failure in a row, up to the cap", () => {
+    const timing = { intervalMs: 5 * MIN, failureRetryMs: 30_000, failureBackoffMaxMs: 5 * MIN };
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6].map((n) => failureDelay(n, timing)),
+      [30_000, 60_000, 120_000, 240_000, 300_000, 300_000],
+    );
+    assert.equal(failureDelay(1, { ...timing, intervalMs: 1_000 }), 1_000);
   });
 });

@@ -1,12 +1,12 @@
 import { traceToCloudEvent } from "@cts/shared";
 import { deliver, type RetryPolicy } from "./deliver.js";
 import { Limiter } from "./limiter.js";
-import type { CoreDeps, ListedTrace, TraceEvent } from "./ports.js";
+import type { CoreDeps, DeadLetter, ListedTrace, TraceEvent } from "./ports.js";
 import type { SeenIds } from "./seen-ids.js";
 import {
   forgetBefore,
-  inWindow,
   nextWindow,
+  subWindows,
   type TimeWindow,
   type WindowPolicy,
 } from "./window.js";
@@ -27,6 +27,8 @@ export interface CycleOptions {
   /** Events per request: 1 unless batch mode is on. */
   readonly batchSize: number;
   readonly overrides: Readonly<Record<string, string>>;
+  /** Called each time the checkpoint moves (after every sub-window): persist it. */
+  readonly onCommit?: (state: PollState) => Promise<void> | void;
 }
 
 export interface CycleSummary {
@@ -34,12 +36,13 @@ export interface CycleSummary {
   readonly collected: number;
   readonly sent: number;
   readonly failed: number;
+  /** Events the sink rejected with 400, or traces that cannot become an event: dead-lettered. */
   readonly rejected: number;
   readonly duplicates: number;
   /** Now minus the newest trace's time, when the window held any trace. */
   readonly lagMs: number | undefined;
   readonly durationMs: number;
-  /** True when every collected trace was acknowledged (or rejected for good) and listing completed. */
+  /** True when every collected trace was acknowledged (or dead-lettered) and listing completed. */
   readonly ok: boolean;
   /** True when every collected trace got a 2xx: what `--once` exits 0 on. */
   readonly allDelivered: boolean;
@@ -47,11 +50,20 @@ export interface CycleSummary {
   readonly error?: string;
 }
 
+interface Item {
+  readonly listed: ListedTrace;
+  readonly event: TraceEvent;
+}
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
 /**
- * One poll-and-deliver cycle: lists the window, skips what was already delivered, maps each
- * trace to a CloudEvent and delivers with bounded concurrency. The checkpoint advances to the
- * window's end only when every trace of the window was dealt with; a delivery that runs out of
- * retries stops the cycle early, since the next cycle re-reads from the unchanged checkpoint.
+ * One poll-and-deliver cycle: lists the window (oldest sub-window first when it is long), skips
+ * what was already delivered, maps each trace to a CloudEvent and delivers with bounded
+ * concurrency. The checkpoint advances to a sub-window's end only when every trace of it was
+ * acknowledged or dead-lettered; anything else (retries exhausted, a sink that refuses, a
+ * rejected event with nowhere to keep it, a broken listing, a bug) stops the cycle, and the next
+ * cycle re-reads from the unchanged checkpoint.
  */
 export async function runCycle(
   deps: CoreDeps,
@@ -72,115 +84,205 @@ export async function runCycle(
       ? [stopCycle.signal]
       : [options.deliverySignal, stopCycle.signal],
   );
-  const limiter = new Limiter(options.concurrency);
   const counts = { collected: 0, sent: 0, failed: 0, rejected: 0, duplicates: 0 };
   let newest: number | undefined;
   let error: string | undefined;
-  let pending: { listed: ListedTrace; event: TraceEvent }[] = [];
+  const fail = (reason: string) => {
+    error ??= reason;
+    stopCycle.abort();
+  };
+  /** Not delivered: forget the ids, so the next cycle sends them again. */
+  const forget = (batch: readonly Item[]) => {
+    for (const item of batch) state.seen.delete(item.listed.trace.trace_id);
+  };
 
-  interface Item {
-    listed: ListedTrace;
-    event: TraceEvent;
-  }
+  /** Keeps a condemned event; without a dead-letter file it must not pass the checkpoint. */
+  const deadLetter = async (letter: DeadLetter): Promise<boolean> => {
+    if (deps.deadLetters === undefined) {
+      deps.metrics.eventsFailed(1, letter.reason);
+      deps.logger.error(
+        { eventId: letter.id, reason: letter.reason },
+        "event rejected and CTS_DEAD_LETTER_FILE is unset: the cycle fails and the checkpoint stays",
+      );
+      fail(
+        `event ${letter.id} was rejected (${letter.reason}) and CTS_DEAD_LETTER_FILE is unset; ` +
+          "set it to keep rejected events and move on, or fix the cause",
+      );
+      return false;
+    }
+    try {
+      await deps.deadLetters.write(letter);
+    } catch (writeError) {
+      deps.metrics.eventsFailed(1, letter.reason);
+      deps.logger.error({ eventId: letter.id, reason: letter.reason }, message(writeError));
+      fail(message(writeError));
+      return false;
+    }
+    counts.rejected++;
+    deps.metrics.eventsDeadLettered(1, letter.reason);
+    deps.logger.warn(
+      { eventId: letter.id, reason: letter.reason, deadLetterFile: deps.deadLetters.location },
+      "event written to the dead-letter file",
+    );
+    return true;
+  };
+
   const send = async (batch: readonly Item[]): Promise<void> => {
+    const ids = batch.map((item) => item.event.id);
     const report = await deliver(
       batch.map((item) => item.event),
       { transport: deps.transport, clock: deps.clock, metrics: deps.metrics, retry: options.retry },
       deliverySignal,
     );
-    const ids = batch.map((item) => item.event.id);
     if (report.outcome === "delivered") {
       counts.sent += batch.length;
       deps.metrics.eventsDelivered(batch.length, report.status);
-    } else if (report.outcome === "rejected" && report.status === 413 && batch.length > 1) {
-      // A batch over the sink's body limit is not a bad event: send it again in halves.
+      return;
+    }
+    if (
+      batch.length > 1 &&
+      (report.outcome === "rejected" || (report.outcome === "refused" && report.status === 413))
+    ) {
+      // Over the sink's body limit (413), or one bad event somewhere in the batch (400): send
+      // it again in halves until it fits and the bad event stands alone; the rest get through.
       const half = Math.ceil(batch.length / 2);
       await send(batch.slice(0, half));
       await send(batch.slice(half));
-    } else if (report.outcome === "rejected") {
-      counts.rejected += batch.length;
-      deps.metrics.eventsFailed(batch.length, `rejected_${report.status}`);
+      return;
+    }
+    if (report.outcome === "rejected") {
+      const [item] = batch;
       deps.logger.warn(
         { eventIds: ids, status: report.status, answer: report.answer },
         "sink rejected event",
       );
-      // Knative semantics: a 4xx other than 404/408/409/429 is final; re-sending cannot help,
-      // so the ids stay in the seen set like delivered ones.
-    } else {
-      counts.failed += batch.length;
-      // Not delivered: forget them, so the next cycle sends them again.
-      for (const item of batch) state.seen.delete(item.listed.trace.trace_id);
-      deps.metrics.eventsFailed(batch.length, "retries_exhausted");
-      error ??= `delivery failed after ${report.attempts} attempts: ${report.reason}`;
-      stopCycle.abort();
+      if (item === undefined) return;
+      const kept = await deadLetter({
+        reason: `rejected_${report.status}`,
+        id: item.event.id,
+        status: report.status,
+        answer: report.answer,
+        event: item.event,
+      });
+      if (!kept) {
+        counts.failed += batch.length;
+        forget(batch);
+      }
+      return;
     }
+    counts.failed += batch.length;
+    forget(batch);
+    if (report.outcome === "refused") {
+      deps.metrics.eventsFailed(batch.length, `refused_${report.status}`);
+      deps.logger.error(
+        { eventIds: ids.slice(0, 10), status: report.status, answer: report.answer },
+        "sink refused the request: check K_SINK and the sink's authentication; the cycle fails and the checkpoint stays",
+      );
+      fail(
+        `the sink answered ${report.status} (${report.answer.slice(0, 200)}); ` +
+          "check K_SINK and the sink's authentication and configuration",
+      );
+      return;
+    }
+    deps.metrics.eventsFailed(batch.length, "retries_exhausted");
+    fail(`delivery failed after ${report.attempts} attempts: ${report.reason}`);
   };
 
-  const flush = async () => {
-    const batch = pending;
+  /** Lists and delivers one sub-window; true when every trace of it was dealt with. */
+  const runSubWindow = async (sub: TimeWindow): Promise<boolean> => {
+    const limiter = new Limiter(options.concurrency);
+    let pending: Item[] = [];
+    const dispatch = (batch: Item[]) =>
+      limiter.run(async () => {
+        try {
+          await send(batch);
+        } catch (sendError) {
+          // A bug or an event the transport cannot encode: nothing of the batch is handled.
+          counts.failed += batch.length;
+          forget(batch);
+          fail(`delivery failed: ${message(sendError)}`);
+          throw sendError;
+        }
+      });
+    const flush = async () => {
+      const batch = pending;
+      pending = [];
+      if (batch.length > 0) await dispatch(batch);
+    };
+    try {
+      for await (const listed of deps.source.listTraces(sub, {
+        tracker: options.tracker,
+        signal,
+      })) {
+        if (signal.aborted) break;
+        const { trace } = listed;
+        counts.collected++;
+        deps.metrics.tracesCollected(1);
+        newest = Math.max(newest ?? trace.time, trace.time);
+        // Only the id decides: a trace CTS lists with a time outside the window (it filters on
+        // record time, or late) is still a trace nobody delivered yet.
+        if (state.seen.has(trace.trace_id)) {
+          counts.duplicates++;
+          deps.metrics.duplicatesSkipped(1);
+          continue;
+        }
+        // Marked as seen when dispatched (one set, not two, at 200,000 traces a window); a
+        // failed delivery removes it again. Kept by the later of time and record time, so a
+        // trace recorded late stays known as long as a window can list it again.
+        state.seen.add(trace.trace_id, Math.max(trace.time, trace.record_time ?? trace.time));
+        let event: TraceEvent;
+        try {
+          event = traceToCloudEvent(trace, listed.raw, {
+            origin: deps.source.origin,
+            overrides: options.overrides,
+          });
+        } catch (mappingError) {
+          deps.logger.warn(
+            { traceId: trace.trace_id, reason: message(mappingError) },
+            "trace cannot be turned into a valid CloudEvent",
+          );
+          const kept = await deadLetter({
+            reason: "invalid_event",
+            id: trace.trace_id,
+            error: message(mappingError),
+            trace: listed.raw,
+          });
+          if (!kept) {
+            counts.failed++;
+            state.seen.delete(trace.trace_id);
+          }
+          continue;
+        }
+        pending.push({ listed, event });
+        if (pending.length >= options.batchSize) await flush();
+      }
+      if (!signal.aborted) await flush();
+    } catch (listingError) {
+      error ??= message(listingError);
+    }
+    try {
+      await limiter.drain();
+    } catch (taskError) {
+      error ??= message(taskError);
+    }
+    // Traces collected but never handed to the sink (the cycle stopped early) were marked as
+    // seen when listed; forget them so the next cycle sends them.
+    forget(pending);
+    const unsent = pending.length;
     pending = [];
-    if (batch.length === 0) return;
-    await limiter.run(() => send(batch));
+    return error === undefined && unsent === 0 && !options.signal.aborted;
   };
 
-  try {
-    for await (const listed of deps.source.listTraces(window, {
-      tracker: options.tracker,
-      signal,
-    })) {
-      if (signal.aborted) break;
-      const { trace } = listed;
-      counts.collected++;
-      deps.metrics.tracesCollected(1);
-      newest = Math.max(newest ?? trace.time, trace.time);
-      if (state.seen.has(trace.trace_id) || !inWindow(trace.time, window)) {
-        counts.duplicates++;
-        deps.metrics.duplicatesSkipped(1);
-        continue;
-      }
-      // Marked as seen when dispatched (one set, not two, at 200,000 traces a window);
-      // a failed delivery removes it again.
-      state.seen.add(trace.trace_id, trace.time);
-      let event: TraceEvent;
-      try {
-        event = traceToCloudEvent(trace, listed.raw, {
-          origin: deps.source.origin,
-          overrides: options.overrides,
-        });
-      } catch (mappingError) {
-        counts.rejected++;
-        deps.metrics.eventsFailed(1, "invalid_event");
-        deps.logger.warn(
-          {
-            traceId: trace.trace_id,
-            reason: mappingError instanceof Error ? mappingError.message : "unknown",
-          },
-          "trace cannot be turned into a valid CloudEvent; skipped",
-        );
-        state.seen.add(trace.trace_id, trace.time);
-        continue;
-      }
-      pending.push({ listed, event });
-      if (pending.length >= options.batchSize) await flush();
-    }
-    if (!signal.aborted) await flush();
-  } catch (listingError) {
-    error ??= listingError instanceof Error ? listingError.message : String(listingError);
+  for (const sub of subWindows(window, options.window.maxSpanMs)) {
+    if (!(await runSubWindow(sub))) break;
+    if (counts.failed > 0) break;
+    state.checkpoint = sub.to;
+    state.seen.pruneBefore(forgetBefore(sub.to, options.window));
+    deps.metrics.checkpointMoved(sub.to);
+    await options.onCommit?.(state);
   }
-  await limiter.drain();
   if (options.signal.aborted) error ??= "stopped before the window was complete";
-
-  // Traces collected but never handed to the sink (the cycle stopped early) were marked as
-  // seen when listed; forget them so the next cycle sends them.
-  const unsent = pending.length;
-  for (const item of pending) state.seen.delete(item.listed.trace.trace_id);
-  pending = [];
-  const ok = error === undefined && counts.failed === 0 && unsent === 0;
-  if (ok) {
-    state.checkpoint = window.to;
-    state.seen.pruneBefore(forgetBefore(window.to, options.window));
-    deps.metrics.checkpointMoved(window.to);
-  }
+  const ok = error === undefined && counts.failed === 0 && state.checkpoint === window.to;
   const finished = deps.clock.now();
   deps.metrics.cycleFinished((finished - started) / 1000, ok);
   return {

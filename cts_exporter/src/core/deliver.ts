@@ -1,18 +1,35 @@
-import { parseRetryAfter } from "@cts/shared";
+import { AppError, ErrorCode, parseRetryAfter, retry } from "@cts/shared";
 import { classifyStatus } from "./delivery-policy.js";
-import type { Clock, EventTransport, ExporterMetrics, TraceEvent } from "./ports.js";
+import type { AttemptResult, Clock, EventTransport, ExporterMetrics, TraceEvent } from "./ports.js";
 
+/**
+ * Backoff of sink delivery: the same engine and policy shape as the CTS calls, so both honour
+ * Retry-After as a floor and both cap it (`maxRetryAfterMs`).
+ */
 export interface RetryPolicy {
   /** Attempts per request, the first included. */
   readonly maxAttempts: number;
-  /** Delay before attempt `attempt + 1` (attempt counts from 1); the sink's Retry-After if any. */
-  nextDelayMs(attempt: number, retryAfter: number | undefined): number;
+  readonly baseDelayMs: number;
+  /** Cap of the jittered delay. */
+  readonly maxDelayMs: number;
+  /** A sink's Retry-After longer than this is cut to it. */
+  readonly maxRetryAfterMs: number;
+  /** Injectable for tests; Math.random by default. */
+  readonly random?: () => number;
 }
 
 type DeliveryReport =
   | { readonly outcome: "delivered"; readonly status: number; readonly attempts: number }
   | {
+      /** 400: the event is bad. */
       readonly outcome: "rejected";
+      readonly status: number;
+      readonly attempts: number;
+      readonly answer: string;
+    }
+  | {
+      /** Any other final status: the sink or its configuration is wrong. */
+      readonly outcome: "refused";
       readonly status: number;
       readonly attempts: number;
       readonly answer: string;
@@ -28,44 +45,69 @@ interface DeliverDeps {
 
 const ANSWER_LIMIT = 500;
 
+/** A retryable answer, as an error the shared retry engine understands. */
+function retryable(result: AttemptResult, now: number): AppError {
+  if (result.kind === "network-error") {
+    return new AppError(ErrorCode.SINK_UNAVAILABLE, result.message, {
+      retryable: true,
+      details: { reason: "network" },
+    });
+  }
+  const retryAfterMs = parseRetryAfter(result.retryAfter, now);
+  return new AppError(ErrorCode.SINK_UNAVAILABLE, `HTTP ${result.status}`, {
+    retryable: true,
+    details: {
+      reason: String(result.status),
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    },
+  });
+}
+
 /**
  * Hands one request's events to the sink, retrying what the Knative table says is retryable
- * with backoff, until it is acknowledged, rejected, out of attempts or aborted.
+ * with backoff, until it is acknowledged, rejected, refused, out of attempts or aborted.
+ * A transport that throws (an event it cannot encode) is a bug, not a sink answer: the error
+ * propagates, so the cycle fails instead of counting the events as handled.
  */
 export async function deliver(
   events: readonly TraceEvent[],
   deps: DeliverDeps,
   signal: AbortSignal,
 ): Promise<DeliveryReport> {
-  let reason = "not attempted";
-  for (let attempt = 1; attempt <= deps.retry.maxAttempts; attempt++) {
-    if (signal.aborted)
-      return { outcome: "failed", attempts: attempt - 1, reason: "shutting down" };
-    const result = await deps.transport.attempt(events, signal);
-    let retryAfter: number | undefined;
-    if (result.kind === "response") {
-      const outcome = classifyStatus(result.status);
-      if (outcome === "delivered") return { outcome, status: result.status, attempts: attempt };
-      if (outcome === "rejected") {
-        return {
-          outcome,
-          status: result.status,
-          attempts: attempt,
-          answer: result.body.slice(0, ANSWER_LIMIT),
-        };
-      }
-      reason = `HTTP ${result.status}`;
-      retryAfter = parseRetryAfter(result.retryAfter, deps.clock.now());
-    } else {
-      reason = result.message;
-    }
-    if (attempt === deps.retry.maxAttempts) break;
-    deps.metrics.retried(result.kind === "response" ? String(result.status) : "network");
-    try {
-      await deps.clock.sleep(deps.retry.nextDelayMs(attempt, retryAfter), signal);
-    } catch {
-      return { outcome: "failed", attempts: attempt, reason: "shutting down" };
-    }
+  let attempts = 0;
+  try {
+    return await retry(
+      async (attempt): Promise<DeliveryReport> => {
+        attempts = attempt;
+        const result = await deps.transport.attempt(events, signal);
+        if (result.kind === "network-error") throw retryable(result, deps.clock.now());
+        const outcome = classifyStatus(result.status);
+        if (outcome === "delivered") return { outcome, status: result.status, attempts: attempt };
+        if (outcome === "retry") throw retryable(result, deps.clock.now());
+        const answer = result.body.slice(0, ANSWER_LIMIT);
+        return outcome === "rejected"
+          ? { outcome, status: result.status, attempts: attempt, answer }
+          : { outcome, status: result.status, attempts: attempt, answer };
+      },
+      {
+        maxAttempts: deps.retry.maxAttempts,
+        baseDelayMs: deps.retry.baseDelayMs,
+        maxDelayMs: deps.retry.maxDelayMs,
+        maxRetryAfterMs: deps.retry.maxRetryAfterMs,
+        ...(deps.retry.random === undefined ? {} : { random: deps.retry.random }),
+        signal,
+        sleep: (ms, sleepSignal) => deps.clock.sleep(ms, sleepSignal),
+        onRetry: (event) => {
+          const reason =
+            event.error instanceof AppError ? event.error.details["reason"] : undefined;
+          deps.metrics.retried(typeof reason === "string" ? reason : "network");
+        },
+      },
+    );
+  } catch (error) {
+    if (signal.aborted) return { outcome: "failed", attempts, reason: "shutting down" };
+    if (error instanceof AppError && error.code === ErrorCode.SINK_UNAVAILABLE)
+      return { outcome: "failed", attempts, reason: error.message };
+    throw error;
   }
-  return { outcome: "failed", attempts: deps.retry.maxAttempts, reason };
 }

@@ -88,11 +88,12 @@ describe("K_CE_OVERRIDES reserved names", () => {
 });
 
 describe("Knative retry table", () => {
-  test("2xx delivered; 404, 408, 409, 429 and 5xx retried; other statuses rejected", () => {
+  test("2xx delivered; 404, 408, 409, 429 and 5xx retried; only 400 rejects the event; every other status is refused", () => {
     for (const status of [200, 201, 202, 204]) assert.equal(classifyStatus(status), "delivered");
     for (const status of [404, 408, 409, 429, 500, 502, 503, 504])
       assert.equal(classifyStatus(status), "retry");
-    for (const status of [301, 400, 401, 403, 413, 415, 422])
-      assert.equal(classifyStatus(status), "rejected");
+    assert.equal(classifyStatus(400), "rejected");
+    for (const status of [301, 401, 403, 405, 413, 415, 422, 431, 451])
+      assert.equal(classifyStatus(status), "refused");
   });
 });

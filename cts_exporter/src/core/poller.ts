@@ -4,14 +4,34 @@ import type { CoreDeps } from "./ports.js";
 interface PollerOptions extends CycleOptions {
   /** CTS_FROM in ms: the time between the starts of two cycles. */
   readonly intervalMs: number;
-  /** After a failed cycle, try again after this long (if shorter than the interval). */
+  /**
+   * After a failed cycle, try again after this long (if shorter than the interval), doubling
+   * with every further failure in a row up to `failureBackoffMaxMs`.
+   */
   readonly failureRetryMs: number;
+  readonly failureBackoffMaxMs?: number;
   /** Run one cycle and return (`--once`). */
   readonly once: boolean;
   readonly signal: AbortSignal;
   readonly deliverySignal?: AbortSignal;
   /** Called after every cycle, before waiting: persist state, log, flip readiness. */
   onCycle(summary: CycleSummary): Promise<void> | void;
+}
+
+const FAILURE_BACKOFF_MAX_MS = 5 * 60_000;
+
+/**
+ * The wait after the n-th failed cycle in a row: the first retry comes soon (a sink restart),
+ * later ones back off exponentially, so a sink that refuses every request (wrong K_SINK, OIDC)
+ * or a broken CTS is not hammered. Capped (5 minutes by default).
+ */
+export function failureDelay(
+  failuresInARow: number,
+  options: Pick<PollerOptions, "intervalMs" | "failureRetryMs" | "failureBackoffMaxMs">,
+): number {
+  const first = Math.min(options.intervalMs, options.failureRetryMs);
+  const cap = Math.max(first, options.failureBackoffMaxMs ?? FAILURE_BACKOFF_MAX_MS);
+  return Math.min(cap, first * 2 ** Math.min(30, Math.max(0, failuresInARow - 1)));
 }
 
 /**
@@ -24,13 +44,13 @@ export async function runPoller(
   state: PollState,
   options: PollerOptions,
 ): Promise<CycleSummary> {
+  let failuresInARow = 0;
   for (;;) {
     const summary = await runCycle(deps, state, options);
     await options.onCycle(summary);
     if (options.once || options.signal.aborted) return summary;
-    const wait = summary.ok
-      ? options.intervalMs
-      : Math.min(options.intervalMs, options.failureRetryMs);
+    failuresInARow = summary.ok ? 0 : failuresInARow + 1;
+    const wait = summary.ok ? options.intervalMs : failureDelay(failuresInARow, options);
     const next = summary.window.to + wait;
     try {
       await deps.clock.sleep(Math.max(0, next - deps.clock.now()), options.signal);

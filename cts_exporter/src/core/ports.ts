@@ -38,11 +38,45 @@ export interface EventTransport {
   attempt(events: readonly TraceEvent[], signal: AbortSignal): Promise<AttemptResult>;
 }
 
+/**
+ * An event (or a trace that cannot become one) taken out of the pipeline for good, kept whole
+ * so an operator can inspect, fix and replay it.
+ */
+export type DeadLetter =
+  | {
+      /** `rejected_400`: the sink answered 400 for this one event. */
+      readonly reason: string;
+      readonly id: string;
+      readonly status: number;
+      /** The start of the sink's answer. */
+      readonly answer: string;
+      readonly event: TraceEvent;
+    }
+  | {
+      /** `invalid_event`: the trace cannot be turned into a valid CloudEvent. */
+      readonly reason: string;
+      readonly id: string;
+      readonly error: string;
+      readonly trace: RawCtsTrace;
+    };
+
+/**
+ * Where rejected events go (CTS_DEAD_LETTER_FILE). `write` resolves once the letter is durable;
+ * only then may the checkpoint pass the event.
+ */
+export interface DeadLetterSink {
+  /** Where letters go, for log lines. */
+  readonly location: string;
+  write(letter: DeadLetter): Promise<void>;
+}
+
 /** Counters and timings the core reports; adapters turn them into Prometheus metrics. */
 export interface ExporterMetrics {
   tracesCollected(count: number): void;
   eventsDelivered(count: number, status: number): void;
   eventsFailed(count: number, reason: string): void;
+  /** Events written to the dead-letter file, by reason (`rejected_400`, `invalid_event`). */
+  eventsDeadLettered(count: number, reason: string): void;
   retried(reason: string): void;
   duplicatesSkipped(count: number): void;
   cycleFinished(seconds: number, ok: boolean): void;
@@ -60,4 +94,6 @@ export interface CoreDeps {
   readonly metrics: ExporterMetrics;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Unset: a rejected event fails the cycle, and the checkpoint stays before it. */
+  readonly deadLetters?: DeadLetterSink | undefined;
 }

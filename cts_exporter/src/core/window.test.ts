@@ -4,7 +4,7 @@ import { forgetBefore, inWindow, nextWindow, RETENTION_MS } from "./window.js";
 import { SeenIds } from "./seen-ids.js";
 
 const MIN = 60_000;
-const policy = { lookbackMs: 5 * MIN, overlapMs: 10 * MIN };
+const policy = { lookbackMs: 5 * MIN, overlapMs: 10 * MIN, maxSpanMs: 60 * MIN };
 
 describe("poll windows", () => {
   test("the first window looks back CTS_FROM minutes", () => {

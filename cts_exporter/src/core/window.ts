@@ -17,6 +17,12 @@ export interface WindowPolicy {
   readonly lookbackMs: number;
   /** How far before the checkpoint each cycle re-reads, to catch late-recorded traces. */
   readonly overlapMs: number;
+  /**
+   * The longest span one listing covers. A longer window (a backlog after downtime, up to the
+   * seven days CTS keeps) is read oldest first in sub-windows of this size, each committing the
+   * checkpoint on its own, so a failure late in a backlog keeps what came before it.
+   */
+  readonly maxSpanMs: number;
 }
 
 export interface TimeWindow {
@@ -37,6 +43,32 @@ export function nextWindow(
   // from is exclusive: start 1 ms earlier so a trace stamped exactly at the boundary is included.
   const from = Math.max(oldest, Math.min(wanted, now) - 1);
   return { from, to: now };
+}
+
+/**
+ * The `from` a CTS request may carry at `now`: never older than retention (less a margin). A
+ * window planned near the retention edge slides out of it while its pages are read; CTS refuses
+ * every later page unless each request clamps `from` again.
+ */
+export function clampToRetention(from: number, now: number): number {
+  return Math.max(from, now - RETENTION_MS + RETENTION_MARGIN_MS);
+}
+
+/**
+ * Splits a window into consecutive sub-windows of at most `maxSpanMs`, oldest first. Bounds are
+ * exclusive, so each sub-window starts 1 ms before the previous one ends: a trace stamped exactly
+ * at a boundary belongs to the later one.
+ */
+export function subWindows(window: TimeWindow, maxSpanMs: number): TimeWindow[] {
+  const span = Math.max(2, maxSpanMs);
+  const pieces: TimeWindow[] = [];
+  let from = window.from;
+  while (window.to - from > span) {
+    pieces.push({ from, to: from + span });
+    from += span - 1;
+  }
+  pieces.push({ from, to: window.to });
+  return pieces;
 }
 
 /** True when a trace time falls inside the window, with CTS's exclusive bounds. */

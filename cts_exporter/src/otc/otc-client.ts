@@ -146,6 +146,7 @@ export async function createOtcClient(
     auth: session.authenticator,
     endpoint: endpoint.url,
     logger,
+    now,
     onInvalidTrace: (invalid: InvalidTrace) => {
       invalidTraces++;
       options.onInvalidTrace?.(invalid);

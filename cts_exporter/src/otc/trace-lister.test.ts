@@ -25,11 +25,13 @@ const page = (ids: string[], marker: string | null) =>
   });
 
 const logger = createLogger({ name: "lister-test", level: "silent" });
+const T = 1_700_000_000_000;
 
 function lister(
   fetchImpl: typeof fetch,
   auth: Authenticator = noAuth,
   onInvalidTrace: (invalid: InvalidTrace) => void = () => undefined,
+  now: () => number = () => T,
 ) {
   const http = createOtcHttp({
     logger,
@@ -38,9 +40,9 @@ function lister(
     fetch: fetchImpl,
     retry: { baseDelayMs: 1, maxDelayMs: 2 },
   });
-  return (window = { from: 1, to: 2 }) =>
+  return (window = { from: T - 60_000, to: T }) =>
     listTraces(
-      { http, auth, endpoint: "https://cts.example/v3/p1", logger, onInvalidTrace },
+      { http, auth, endpoint: "https://cts.example/v3/p1", logger, onInvalidTrace, now },
       window,
       { tracker: "system" },
     );
@@ -76,18 +78,24 @@ describe("trace listing guards", () => {
     assert.equal(script.urls[1]?.searchParams.get("next"), "b");
   });
 
-  test("a repeated marker ends the listing instead of paging in circles", async () => {
+  test("a repeated marker fails the listing instead of ending it as complete", async () => {
     const script = scriptedFetch((_url, call) => page([`t${call}`], call % 2 === 0 ? "m2" : "m1"));
-    assert.deepEqual(await collect(lister(script.fetch)()), ["t1", "t2", "t3"]);
+    await assert.rejects(collect(lister(script.fetch)()), {
+      code: "CTS_API_REJECTED",
+      message: /repeated a paging marker \(page 3\).*the checkpoint stays/,
+    });
     assert.equal(script.urls.length, 3);
   });
 
-  test("the same page again under a new marker ends the listing; an overlapping page does not", async () => {
+  test("the same page again under a new marker fails the listing; an overlapping page does not", async () => {
     // Bounded, so a lister without the guard fails here instead of paging forever.
     const same = scriptedFetch((_url, call) =>
       call > 50 ? page([], null) : page(["a", "b"], `m${call}`),
     );
-    assert.deepEqual(await collect(lister(same.fetch)()), ["a", "b"]);
+    await assert.rejects(collect(lister(same.fetch)()), {
+      code: "CTS_API_REJECTED",
+      message: /sent the previous page again under a new marker/,
+    });
     assert.equal(same.urls.length, 2, "stopped at the first repeat");
     const pages = [page(["a", "b"], "b"), page(["b", "c"], "c"), page(["d"], null)];
     const overlapping = scriptedFetch((_url, call) => pages[call - 1] ?? page([], null));
@@ -95,7 +103,7 @@ describe("trace listing guards", () => {
     assert.equal(overlapping.urls.length, 3);
   });
 
-  test("a page newer than the one before ends the listing; older by either time measure goes on", async () => {
+  test("a page newer than the one before fails the listing; older by either time measure goes on", async () => {
     const at = (id: string, time: number, record = time) => ({
       trace_id: id,
       time,
@@ -107,7 +115,10 @@ describe("trace listing guards", () => {
     const forward = scriptedFetch((_url, call) =>
       call > 50 ? page([], null) : body([at(`n${call}`, 1_000 + call)], `n${call}`),
     );
-    assert.deepEqual(await collect(lister(forward.fetch)()), ["n1"]);
+    await assert.rejects(collect(lister(forward.fetch)()), {
+      code: "CTS_API_REJECTED",
+      message: /newer traces instead of older ones/,
+    });
     assert.equal(forward.urls.length, 2, "stopped at the first page that went forward");
     // A late-recorded trace: newer by time than the previous page, older by record time.
     const pages = [
@@ -117,6 +128,37 @@ describe("trace listing guards", () => {
     ];
     const mixed = scriptedFetch((_url, call) => pages[call - 1] ?? page([], null));
     assert.deepEqual(await collect(lister(mixed.fetch)()), ["a", "b", "late", "c"]);
+  });
+
+  test("each request clamps from to retention, so a window at the 7-day edge does not fail on later pages", async () => {
+    const RETENTION = 7 * 24 * 60 * 60_000;
+    let now = T;
+    const script = scriptedFetch((url, call) => {
+      // CTS refuses a from older than its retention, as the simulator does (400 CTS.0300).
+      if (Number(url.searchParams.get("from")) < now - RETENTION) {
+        return Response.json(
+          { error_code: "CTS.0300", error_msg: "out of retention" },
+          { status: 400 },
+        );
+      }
+      now += 2 * 60_000; // each page takes a while: the edge moves past the planned from
+      return call < 4 ? page([`e${call}`], `e${call}`) : page(["last"], null);
+    });
+    const window = { from: T - RETENTION + 60_000 + 1_000, to: T };
+    assert.deepEqual(
+      await collect(
+        lister(
+          script.fetch,
+          noAuth,
+          () => undefined,
+          () => now,
+        )(window),
+      ),
+      ["e1", "e2", "e3", "last"],
+    );
+    const froms = script.urls.map((url) => Number(url.searchParams.get("from")));
+    assert.equal(froms[0], window.from);
+    assert.ok(froms[3]! > window.from, "later pages carry a from clamped to the moving edge");
   });
 
   test("an empty page ends the listing even with a marker", async () => {

@@ -8,6 +8,7 @@ import {
   type RawCtsTrace,
 } from "@cts/shared";
 import type { z } from "zod";
+import { clampToRetention } from "../core/window.js";
 import { CTS_FAILURES, type Authenticator, type OtcHttp } from "./otc-http.js";
 
 /** A time window in epoch ms; both bounds are exclusive, as CTS treats `from` and `to`. */
@@ -39,6 +40,8 @@ interface TraceListerDeps {
   readonly logger: Logger;
   readonly onInvalidTrace: (invalid: InvalidTrace) => void;
   readonly pageSize?: number;
+  /** The clock each request's `from` is clamped to retention with; Date.now by default. */
+  readonly now?: () => number;
 }
 
 /** The trace id (if any) and the first problems, by field; never the offending values. */
@@ -96,13 +99,24 @@ function goesBack(page: TimeSpan, previous: TimeSpan): boolean {
   return page.newestTime <= previous.oldestTime || page.newestRecord <= previous.oldestRecord;
 }
 
+/** A listing that cannot be trusted to be complete: the cycle fails, the checkpoint stays. */
+function brokenPaging(what: string, page: number, endpoint: string): AppError {
+  return new AppError(
+    ErrorCode.CTS_API_REJECTED,
+    `CTS trace list from ${endpoint} ${what} (page ${page}); the listing is incomplete, so the cycle fails and the checkpoint stays`,
+    { details: { page } },
+  );
+}
+
 /**
  * Lists every trace of a window, page by page (`GET /v3/{project_id}/traces`, `limit=200`,
- * `next` = the previous page's `meta_data.marker`), until the marker is null, a page comes back
- * empty, a marker repeats, a page holds only traces of the page before, or a page is newer than
- * the one before (guards against a service that pages in circles, hands out a new marker with
- * the same page, or pages forward without end). A generator
- * holding one page at a time, so memory stays flat however many traces a window has.
+ * `next` = the previous page's `meta_data.marker`), until the marker is null or a page comes
+ * back empty. A marker that repeats, the same page again under a new marker, or a page newer
+ * than the one before (a service that pages in circles or forward without end) fails the
+ * listing: ending it there would pass off an incomplete window as complete. Each request clamps
+ * `from` to what retention still holds, so a window near the seven-day edge does not fail on
+ * every later page. A generator holding one page at a time, so memory stays flat however many
+ * traces a window has.
  */
 export async function* listTraces(
   deps: TraceListerDeps,
@@ -113,12 +127,22 @@ export async function* listTraces(
   let previousIds = new Set<string>();
   let floor: TimeSpan | undefined;
   let next: string | undefined;
+  const now = deps.now ?? Date.now;
   for (let page = 1; ; page++) {
+    const from = clampToRetention(window.from, now());
+    if (from >= window.to - 1) {
+      // The rest of the window has left retention while it was read: CTS no longer has it.
+      deps.logger.warn(
+        { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() },
+        "the rest of this window is older than CTS retention (7 days); its traces are gone",
+      );
+      return;
+    }
     const query: [string, string][] = [
       ["trace_type", "system"],
       ["tracker_name", options.tracker],
       ["limit", String(deps.pageSize ?? CTS_PAGE_LIMIT)],
-      ["from", String(window.from)],
+      ["from", String(from)],
       ["to", String(window.to)],
     ];
     if (next !== undefined) query.push(["next", next]);
@@ -145,11 +169,7 @@ export async function* listTraces(
     const ids = idsOf(traces);
     if (ids.size > 0 && [...ids].every((id) => previousIds.has(id))) {
       // A new marker over the same page would otherwise be followed back to back, without end.
-      deps.logger.warn(
-        { marker: next, page },
-        "CTS sent the previous page again under a new marker; stopping this listing",
-      );
-      return;
+      throw brokenPaging("sent the previous page again under a new marker", page, deps.endpoint);
     }
     previousIds = ids;
     const listed: ListedTrace[] = [];
@@ -169,21 +189,19 @@ export async function* listTraces(
     const span = timeSpan(listed);
     if (floor !== undefined && span !== undefined && !goesBack(span, floor)) {
       // `next` asks for older traces; a page newer than the last one means the service pages
-      // forward, and a service that keeps minting new traces and markers would never end.
-      deps.logger.warn(
-        { marker: next, page },
-        "CTS answered a paging marker with newer traces instead of older ones; stopping this listing",
+      // forward without end (seen: a fake CTS minting new traces and markers forever).
+      throw brokenPaging(
+        "answered a paging marker with newer traces instead of older ones",
+        page,
+        deps.endpoint,
       );
-      return;
     }
     floor = span ?? floor;
     yield* listed;
     const marker = parsed.meta_data?.marker ?? undefined;
     if (marker === undefined || marker === "" || traces.length === 0) return;
-    if (seenMarkers.has(marker)) {
-      deps.logger.warn({ marker, page }, "CTS repeated a paging marker; stopping this listing");
-      return;
-    }
+    if (seenMarkers.has(marker))
+      throw brokenPaging("repeated a paging marker", page, deps.endpoint);
     seenMarkers.add(marker);
     next = marker;
   }
