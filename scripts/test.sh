@@ -35,5 +35,12 @@ if [[ -z "${NEO4J_URI:-}" || -z "${NEO4J_PASSWORD:-}" ]]; then
 fi
 export NEO4J_USER="${NEO4J_USER:-neo4j}"
 
+# The tracing test needs the OpenTelemetry Collector; building it (once, cached in .otelcol/)
+# here keeps the minutes it takes the first time out of the test's own timing.
+if printf '%s\n' "${files[@]}" | grep -q 'otel'; then
+  echo "== otelcol (OpenTelemetry Collector for the tracing test)"
+  pnpm -s otelcol build >/dev/null
+fi
+
 echo "== tests (${#files[@]} files)"
 node --import tsx --conditions=@cts/source --test --test-concurrency=1 "$@" "${files[@]}"

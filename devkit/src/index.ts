@@ -20,3 +20,7 @@ export type { HttpAnswer, WireHeaders, WireRequest } from "./testing/http-client
 export { memoryOf, MiB } from "./testing/process-memory.js";
 export { startSinkProcess } from "./testing/sink-process.js";
 export type { SinkNeo4j, SinkProcess, SinkProcessOptions } from "./testing/sink-process.js";
+export { startCollector } from "./otelcol/collector.js";
+export type { RunningCollector } from "./otelcol/collector.js";
+export { ancestry, formatTrace, readSpans } from "./otelcol/spans.js";
+export type { ReceivedSpan } from "./otelcol/spans.js";
