@@ -1,4 +1,5 @@
 /** Composition root of the cts_exporter process (docs/event-contract.md sections 4 and 5). */
+import { startTelemetry } from "@cts/shared";
 import { runExporter } from "./run.js";
 
 const controller = new AbortController();
@@ -8,12 +9,23 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   });
 }
 
-runExporter({
-  env: process.env,
-  argv: process.argv.slice(2),
-  stdout: process.stdout,
-  signal: controller.signal,
-}).then(
+async function main(): Promise<number> {
+  // Before anything else, so the first cycle is traced; without an OTLP endpoint in the
+  // environment this loads nothing.
+  const telemetry = await startTelemetry({ env: process.env, serviceName: "cts_exporter" });
+  try {
+    return await runExporter({
+      env: process.env,
+      argv: process.argv.slice(2),
+      stdout: process.stdout,
+      signal: controller.signal,
+    });
+  } finally {
+    await telemetry.shutdown();
+  }
+}
+
+main().then(
   (code) => {
     process.exitCode = code;
   },

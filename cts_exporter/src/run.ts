@@ -1,5 +1,12 @@
 import type { Writable } from "node:stream";
-import { createLogger, ErrorCode, isAppError, type Logger } from "@cts/shared";
+import {
+  createLogger,
+  ErrorCode,
+  exportPromRegistry,
+  isAppError,
+  telemetryActive,
+  type Logger,
+} from "@cts/shared";
 import { createHttpTransport } from "./adapters/http-transport.js";
 import { createDeadLetterFile } from "./adapters/dead-letter-file.js";
 import { createTokenFile } from "./adapters/oidc-token.js";
@@ -15,6 +22,7 @@ import type { Clock, EventTransport } from "./core/ports.js";
 import { SeenIds } from "./core/seen-ids.js";
 import { RETENTION_MS } from "./core/window.js";
 import { createOtcClient, loadCloudConfig, type OtcClient } from "./otc/index.js";
+import { traceCycle } from "./telemetry.js";
 
 /** Exit codes (docs/event-contract.md section 4). */
 export const EXIT = { ok: 0, undelivered: 1, config: 78, cloud: 70 } as const;
@@ -149,6 +157,7 @@ export async function runExporter(options: RunOptions): Promise<number> {
 
   let client: OtcClient;
   const metrics = createMetrics(() => clock.now());
+  exportPromRegistry(metrics.registry);
   try {
     const cloud = loadCloudConfig(options.env);
     client = await createOtcClient(cloud, {
@@ -210,6 +219,7 @@ export async function runExporter(options: RunOptions): Promise<number> {
       mode: transport.mode,
       stateFile: config.stateFile ?? null,
       deadLetterFile: config.deadLetterFile ?? null,
+      openTelemetry: telemetryActive(),
     },
     "cts_exporter started",
   );
@@ -246,7 +256,17 @@ export async function runExporter(options: RunOptions): Promise<number> {
   const intervalMs = (config.pollIntervalSeconds ?? config.fromMinutes * 60) * 1000;
   try {
     const last = await runPoller(
-      { source: client, transport, metrics, clock, logger, deadLetters },
+      {
+        source: client,
+        transport,
+        metrics,
+        clock,
+        logger,
+        deadLetters,
+        ...(telemetryActive()
+          ? { traceCycle: (run: () => Promise<CycleSummary>) => traceCycle(config.tracker, run) }
+          : {}),
+      },
       state,
       {
         tracker: config.tracker,

@@ -3,7 +3,7 @@
  * section 5). Exit codes: 78 bad configuration or credentials, 69 Neo4j unreachable at start,
  * 70 anything else; 0 after a graceful SIGTERM/SIGINT.
  */
-import { createLogger, ErrorCode, toAppError, type AppError } from "@cts/shared";
+import { createLogger, ErrorCode, startTelemetry, toAppError, type AppError } from "@cts/shared";
 import { sinkConfigFromEnv } from "./config.js";
 import { startSink } from "./sink.js";
 
@@ -31,12 +31,15 @@ async function main(): Promise<number> {
     return exitCodeOf(appError);
   }
   const logger = createLogger({ name: "neo4j_sink", level: config.logLevel });
+  // Without an OTLP endpoint in the environment this loads nothing.
+  const telemetry = await startTelemetry({ env: process.env, serviceName: "neo4j_sink", logger });
   let sink;
   try {
     sink = await startSink(config, { logger });
   } catch (error) {
     const appError = toAppError(error);
     logger.fatal({ code: appError.code }, appError.message);
+    await telemetry.shutdown();
     return exitCodeOf(appError);
   }
   logger.info({ url: sink.url, port: sink.port, neo4j: config.neo4j.uri }, "neo4j_sink listening");
@@ -50,6 +53,7 @@ async function main(): Promise<number> {
   });
   logger.info({ signal }, "shutting down: flushing the current batch");
   await sink.close();
+  await telemetry.shutdown();
   logger.info("stopped");
   return 0;
 }

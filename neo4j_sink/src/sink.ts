@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Driver } from "neo4j-driver";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import { createLogger, ErrorCode, isAppError, type Logger } from "@cts/shared";
+import { createLogger, ErrorCode, exportPromRegistry, isAppError, type Logger } from "@cts/shared";
 import { createBatchWriter } from "./adapters/batch-writer.js";
 import { createGraphStore } from "./adapters/graph-store.js";
 import { createApp } from "./adapters/http-app.js";
@@ -123,6 +123,7 @@ export async function startSink(
     if (deps.registry === undefined)
       collectDefaultMetrics({ register: registry, prefix: "neo4j_sink_" });
     const metrics = createPromMetrics(registry);
+    exportPromRegistry(registry);
     const writer = createBatchWriter({
       store,
       logger,

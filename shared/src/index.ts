@@ -24,3 +24,6 @@ export { signHttpRequest, verifyRequestSignature } from "./otc/signer.js";
 export type { AkSkCredentials, SignatureFailure } from "./otc/signer.js";
 export { backoffDelay, parseRetryAfter, retry } from "./retry.js";
 export type { RetryEvent, RetryOptions } from "./retry.js";
+export { exportPromRegistry, startTelemetry, telemetryActive } from "./telemetry/start.js";
+export { contextFromTraceparent, traceContextFields } from "./telemetry/trace-context.js";
+export type { TraceContextFields } from "./telemetry/trace-context.js";

@@ -1,7 +1,14 @@
 import { rootCertificates } from "node:tls";
 import { Agent, request } from "undici";
-import { batchMessage, binaryMessage, structuredMessage, type HttpMessage } from "@cts/shared";
+import {
+  batchMessage,
+  binaryMessage,
+  structuredMessage,
+  type HttpMessage,
+  type TraceContextFields,
+} from "@cts/shared";
 import type { AttemptResult, EventTransport, TraceEvent } from "../core/ports.js";
+import { traceDelivery, traceHeaders, withTraceContext } from "../telemetry.js";
 
 interface HttpTransportOptions {
   readonly sink: URL;
@@ -43,54 +50,64 @@ export function createHttpTransport(
     keepAliveTimeout: 30_000,
     ...(ca === undefined ? {} : { connect: { ca } }),
   });
+  const attemptOnce = async (
+    events: readonly TraceEvent[],
+    signal: AbortSignal,
+    trace: TraceContextFields | undefined,
+  ): Promise<AttemptResult> => {
+    const message = encode(
+      trace === undefined ? events : withTraceContext(events, trace),
+      options.mode,
+    );
+    // A controller per request, its timer cleared as soon as the answer is read: an
+    // AbortSignal.timeout would keep every request (and its response) reachable for the whole
+    // timeout, hundreds of MB at thousands of requests a second.
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      controller.abort(
+        new DOMException(`no answer within ${options.timeoutMs} ms`, "TimeoutError"),
+      );
+    }, options.timeoutMs);
+    const onAbort = () => {
+      controller.abort(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      const token = options.bearerToken?.();
+      const response = await request(options.sink, {
+        method: "POST",
+        headers: {
+          ...message.headers,
+          ...(trace === undefined ? {} : traceHeaders(trace)),
+          ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+        },
+        body: message.body,
+        dispatcher,
+        signal: controller.signal,
+      });
+      const body = await response.body.text();
+      const retryAfter = response.headers["retry-after"];
+      return {
+        kind: "response",
+        status: response.statusCode,
+        retryAfter: (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null,
+        body: body.slice(0, ANSWER_LIMIT),
+      };
+    } catch (error) {
+      const cause =
+        error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
+      const text =
+        error instanceof Error ? `${error.name}: ${error.message}${cause}` : String(error);
+      return { kind: "network-error", message: text };
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+    }
+  };
   return {
     mode: options.mode,
-    async attempt(events, signal): Promise<AttemptResult> {
-      const message = encode(events, options.mode);
-      // A controller per request, its timer cleared as soon as the answer is read: an
-      // AbortSignal.timeout would keep every request (and its response) reachable for the whole
-      // timeout, hundreds of MB at thousands of requests a second.
-      const controller = new AbortController();
-      const timer = setTimeout(() => {
-        controller.abort(
-          new DOMException(`no answer within ${options.timeoutMs} ms`, "TimeoutError"),
-        );
-      }, options.timeoutMs);
-      const onAbort = () => {
-        controller.abort(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      try {
-        const token = options.bearerToken?.();
-        const response = await request(options.sink, {
-          method: "POST",
-          headers:
-            token === undefined
-              ? message.headers
-              : { ...message.headers, authorization: `Bearer ${token}` },
-          body: message.body,
-          dispatcher,
-          signal: controller.signal,
-        });
-        const body = await response.body.text();
-        const retryAfter = response.headers["retry-after"];
-        return {
-          kind: "response",
-          status: response.statusCode,
-          retryAfter: (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null,
-          body: body.slice(0, ANSWER_LIMIT),
-        };
-      } catch (error) {
-        const cause =
-          error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
-        const text =
-          error instanceof Error ? `${error.name}: ${error.message}${cause}` : String(error);
-        return { kind: "network-error", message: text };
-      } finally {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", onAbort);
-      }
-    },
+    attempt: (events, signal) =>
+      traceDelivery({ sink: options.sink, events }, (trace) => attemptOnce(events, signal, trace)),
     close: () => dispatcher.close(),
   };
 }

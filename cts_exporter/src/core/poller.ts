@@ -46,7 +46,8 @@ export async function runPoller(
 ): Promise<CycleSummary> {
   let failuresInARow = 0;
   for (;;) {
-    const summary = await runCycle(deps, state, options);
+    const cycle = () => runCycle(deps, state, options);
+    const summary = await (deps.traceCycle === undefined ? cycle() : deps.traceCycle(cycle));
     await options.onCycle(summary);
     if (options.once || options.signal.aborted) return summary;
     failuresInARow = summary.ok ? 0 : failuresInARow + 1;

@@ -1,5 +1,6 @@
 import type { CloudEventV1 } from "cloudevents";
 import type { CtsTrace, Logger, RawCtsTrace, TraceOrigin } from "@cts/shared";
+import type { CycleSummary } from "./cycle.js";
 import type { TimeWindow } from "./window.js";
 
 /** A trace as listed by the cloud client: parsed for mapping, raw for the event's data. */
@@ -96,4 +97,6 @@ export interface CoreDeps {
   readonly logger: Logger;
   /** Unset: a rejected event fails the cycle, and the checkpoint stays before it. */
   readonly deadLetters?: DeadLetterSink | undefined;
+  /** Runs each cycle inside a trace of its own (OpenTelemetry); absent when tracing is off. */
+  readonly traceCycle?: (run: () => Promise<CycleSummary>) => Promise<CycleSummary>;
 }

@@ -6,6 +6,7 @@ import {
   type Logger,
   type RetryOptions,
 } from "@cts/shared";
+import { traceOtcRequest } from "../telemetry.js";
 import { formatServiceError, parseServiceError } from "./error-body.js";
 
 /** One request to IAM or CTS. */
@@ -101,13 +102,15 @@ export function createOtcHttp(options: OtcHttpOptions): OtcHttp {
       let response: Response;
       let text: string;
       try {
-        response = await fetchImpl(request.url, {
-          method: request.method,
-          headers,
-          ...(request.body === undefined ? {} : { body: request.body }),
-          signal,
-        });
-        text = await response.text();
+        ({ response, text } = await traceOtcRequest(request, async () => {
+          const answer = await fetchImpl(request.url, {
+            method: request.method,
+            headers,
+            ...(request.body === undefined ? {} : { body: request.body }),
+            signal,
+          });
+          return { response: answer, text: await answer.text() };
+        }));
       } catch (error) {
         if (request.signal?.aborted === true) throw request.signal.reason;
         const timedOut = timeout.aborted;

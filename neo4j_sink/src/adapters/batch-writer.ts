@@ -2,6 +2,7 @@ import { AppError, ErrorCode, toAppError, type Logger } from "@cts/shared";
 import type { GraphRow } from "../core/graph-rows.js";
 import type { SinkMetrics } from "../core/ports.js";
 import { buildWriteBatch } from "../core/write-batch.js";
+import { queuedTrace, traceTransaction, type QueuedTrace } from "../telemetry.js";
 import type { GraphStore } from "./graph-store.js";
 
 /** Tuning and collaborators of the single writer. */
@@ -32,6 +33,8 @@ export interface BatchWriter {
 interface Job {
   pending: number;
   settled: boolean;
+  /** The request's wait span and trace (OpenTelemetry); undefined when tracing is off. */
+  readonly trace: QueuedTrace | undefined;
   readonly resolve: () => void;
   readonly reject: (error: AppError) => void;
 }
@@ -124,7 +127,11 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     const rows = parts.flatMap((part) => part.rows);
     const batch = buildWriteBatch(rows);
     const started = performance.now();
-    await store.write(batch);
+    await traceTransaction(
+      parts.map((part) => part.job.trace),
+      { events: batch.actions.length },
+      () => store.write(batch),
+    );
     metrics.batchCommitted(batch.actions.length, (performance.now() - started) / 1000);
     lastContact = Date.now();
     logger.debug(
@@ -227,7 +234,13 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     }
     return new Promise<void>((resolve, reject) => {
       const parts: Part[] = [];
-      const job: Job = { pending: 0, settled: false, resolve, reject };
+      const job: Job = {
+        pending: 0,
+        settled: false,
+        resolve,
+        reject,
+        trace: queuedTrace(rows.length),
+      };
       for (let start = 0; start < rows.length; start += options.maxBatchEvents) {
         parts.push({ rows: rows.slice(start, start + options.maxBatchEvents), job });
       }

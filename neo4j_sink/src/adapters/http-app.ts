@@ -4,6 +4,7 @@ import { ErrorCode, toAppError, type AppError, type Logger } from "@cts/shared";
 import { detectContentMode } from "../core/cloudevent-parser.js";
 import type { RejectReason, SinkMetrics } from "../core/ports.js";
 import { requestToGraphRows } from "../core/request-rows.js";
+import { receiveTrace } from "../telemetry.js";
 import type { BatchWriter } from "./batch-writer.js";
 import { readBody } from "./body-reader.js";
 import type { VerifySender } from "./sender-identity.js";
@@ -67,6 +68,7 @@ export function createApp(deps: AppDeps): Express {
   app.post("/", async (request: Request, response: Response) => {
     let events = 0;
     let ids: string[] = [];
+    const traced = receiveTrace(request.headersDistinct);
     try {
       // Before anything is parsed: an unknown sender costs no body read.
       await deps.verifySender?.(request.headers.authorization);
@@ -81,14 +83,19 @@ export function createApp(deps: AppDeps): Express {
       events = parsed.events.length;
       ids = parsed.events.map((event) => event.id);
       metrics.received(mode, events);
-      await deps.writer.submit(parsed.rows);
+      traced?.parsed(parsed.events, mode);
+      await (traced === undefined
+        ? deps.writer.submit(parsed.rows)
+        : traced.within(() => deps.writer.submit(parsed.rows)));
       logger.debug({ eventIds: ids, mode }, "events stored");
       response.status(202).end();
+      traced?.finish(202);
     } catch (error) {
       const appError = toAppError(error);
       const { reason, status } = statusOf(appError);
       metrics.rejected(reason, Math.max(events, 1));
       sendError(response, appError, deps);
+      traced?.finish(status, appError);
       const fields = {
         status,
         code: appError.code,

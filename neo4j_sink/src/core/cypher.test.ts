@@ -26,6 +26,8 @@ function row(id: string): GraphRow {
     truncated: false,
     eventType: "t",
     eventSource: "s",
+    traceparent: hostile,
+    tracestate: hostile,
     userId: hostile,
     userName: hostile,
     domainId: hostile,

@@ -64,6 +64,8 @@ const ACTION_PROPERTIES = [
   "truncated",
   "eventType",
   "eventSource",
+  "traceparent",
+  "tracestate",
 ] as const;
 
 // Why `row.ipAddress` and not `row.sourceIp` for the IpAddress lookup: after

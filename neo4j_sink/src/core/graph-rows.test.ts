@@ -66,6 +66,8 @@ describe("event to graph row (docs/graph-model.md)", () => {
       truncated: false,
       eventType: "ecs.apicall.ecs.deleteserver",
       eventSource: SOURCE,
+      traceparent: null,
+      tracestate: null,
       userId: "u1",
       userName: "alice",
       domainId: "d1",

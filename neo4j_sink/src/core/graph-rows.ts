@@ -28,6 +28,9 @@ export interface GraphRow {
   readonly truncated: boolean;
   readonly eventType: string;
   readonly eventSource: string;
+  /** The CloudEvents distributed-tracing extension, as the sender set it (any sender). */
+  readonly traceparent: string | null;
+  readonly tracestate: string | null;
   readonly userId: string | null;
   readonly userName: string | null;
   readonly domainId: string | null;
@@ -179,6 +182,8 @@ export function eventToGraphRow(event: ReceivedEvent, options: RowOptions): Grap
     truncated,
     eventType: event.type,
     eventSource: event.source,
+    traceparent: text(event.extensions["traceparent"]),
+    tracestate: text(event.extensions["tracestate"]),
     ...indexable(userOf(event), resourceOf(event), placeOf(event)),
   };
 }

@@ -23,6 +23,8 @@ function row(overrides: Partial<GraphRow>): GraphRow {
     truncated: false,
     eventType: "iam.consoleaction.user.login",
     eventSource: "https://cts.eu-de.otc.t-systems.com/v3/p1",
+    traceparent: null,
+    tracestate: null,
     userId: "u1",
     userName: "alice",
     domainId: "d1",
@@ -87,6 +89,8 @@ describe("write batch", () => {
       "sourceIp",
       "time",
       "traceType",
+      "traceparent",
+      "tracestate",
       "truncated",
       "userId",
     ]);

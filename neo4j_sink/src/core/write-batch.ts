@@ -43,6 +43,8 @@ type ActionParams = { readonly ipAddress: string | null } & Pick<
   | "truncated"
   | "eventType"
   | "eventSource"
+  | "traceparent"
+  | "tracestate"
   | "userId"
   | "resourceKey"
   | "projectId"
@@ -88,6 +90,8 @@ function actionParams(row: GraphRow): ActionParams {
     truncated: row.truncated,
     eventType: row.eventType,
     eventSource: row.eventSource,
+    traceparent: row.traceparent,
+    tracestate: row.tracestate,
     userId: row.userId,
     resourceKey: row.resourceKey,
     projectId: row.projectId,

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { batchMessage, binaryMessage, structuredMessage } from "@cts/shared";
+import { freshNeo4j, type TestNeo4j } from "@cts/devkit";
+import type { RunningSink } from "../src/index.js";
+import { eventFor, rawTrace, send, startTestSink } from "./helpers.js";
+
+const PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+describe("neo4j_sink keeps the CloudEvents distributed-tracing extension of any sender", () => {
+  let neo: TestNeo4j;
+  let sink: RunningSink;
+  before(async () => {
+    neo = await freshNeo4j();
+    sink = await startTestSink(neo);
+  });
+  after(async () => {
+    await sink.close();
+    await neo.close();
+  });
+
+  async function stored(id: string) {
+    const result = await neo.driver.executeQuery(
+      "MATCH (a:Action {id: $id}) RETURN a.traceparent AS traceparent, a.tracestate AS tracestate",
+      { id },
+    );
+    const record = result.records[0];
+    assert.ok(record, `Action ${id} exists`);
+    return {
+      traceparent: record.get("traceparent") as unknown,
+      tracestate: record.get("tracestate") as unknown,
+    };
+  }
+
+  test("binary, structured and batch mode: traceparent and tracestate become Action properties", async () => {
+    const traced = (id: string) => ({
+      ...eventFor(rawTrace({ trace_id: id })),
+      traceparent: PARENT,
+      tracestate: "vendor=opaque",
+    });
+    for (const [id, message] of [
+      ["tc-binary", binaryMessage(traced("tc-binary"))],
+      ["tc-structured", structuredMessage(traced("tc-structured"))],
+      ["tc-batch", batchMessage([traced("tc-batch")])],
+    ] as const) {
+      const answer = await send(sink.url, message);
+      assert.equal(answer.status, 202, answer.body);
+      assert.deepEqual(await stored(id), { traceparent: PARENT, tracestate: "vendor=opaque" }, id);
+    }
+  });
+
+  test("a value that is not a valid W3C traceparent is still kept as sent; none means none", async () => {
+    const odd = { ...eventFor(rawTrace({ trace_id: "tc-odd" })), traceparent: "not-a-traceparent" };
+    assert.equal((await send(sink.url, binaryMessage(odd))).status, 202);
+    assert.deepEqual(await stored("tc-odd"), {
+      traceparent: "not-a-traceparent",
+      tracestate: null,
+    });
+    assert.equal(
+      (await send(sink.url, binaryMessage(eventFor(rawTrace({ trace_id: "tc-none" }))))).status,
+      202,
+    );
+    assert.deepEqual(await stored("tc-none"), { traceparent: null, tracestate: null });
+  });
+});
