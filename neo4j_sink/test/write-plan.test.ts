@@ -9,6 +9,7 @@ import {
   writeStatements,
   type ReceivedEvent,
 } from "../src/index.js";
+import { WARM_UP_BATCH } from "../src/core/warm-up-batch.js";
 import { origin, rawTrace } from "./helpers.js";
 
 interface PlanNode {
@@ -110,5 +111,18 @@ describe("the write query plan (PROFILE on the real Neo4j)", () => {
     } finally {
       await session.close();
     }
+  });
+
+  test("the start plans every statement with real rows but commits none of them", async () => {
+    const config = { uri: neo.uri, user: neo.user, password: neo.password, database: undefined };
+    await createGraphStore(neo.driver, config).ensureSchema();
+    const marks = [WARM_UP_BATCH.actions[0]?.id, WARM_UP_BATCH.places[0]?.projectId];
+    const result = await neo.driver.executeQuery(
+      `MATCH (n) WHERE n.id IN $marks OR n.key IN $marks OR n.address IN $ips
+       RETURN count(n) AS n`,
+      { marks, ips: WARM_UP_BATCH.ips },
+    );
+    assert.equal(Number(result.records[0]?.get("n")), 0);
+    assert.equal(writeStatements(WARM_UP_BATCH).length, 7, "every statement is warmed");
   });
 });

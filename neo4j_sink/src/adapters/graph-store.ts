@@ -1,11 +1,7 @@
 import neo4j, { type Driver, type Session } from "neo4j-driver";
-import {
-  SCHEMA_STATEMENTS,
-  WRITE_QUERIES,
-  writeStatements,
-  type Statement,
-} from "../core/cypher.js";
+import { SCHEMA_STATEMENTS, writeStatements, type Statement } from "../core/cypher.js";
 import { createRecentRows } from "../core/recent-rows.js";
+import { WARM_UP_BATCH } from "../core/warm-up-batch.js";
 import type { WriteBatch } from "../core/write-batch.js";
 import { describeNeo4jError, type Neo4jConnectionConfig } from "./neo4j-connection.js";
 
@@ -70,12 +66,15 @@ export function createGraphStore(driver: Driver, config: Neo4jConnectionConfig):
         recent.clear();
         for (const text of SCHEMA_STATEMENTS) await session.run(text);
         await session.run(`CALL db.awaitIndexes(${INDEX_WAIT_SECONDS})`);
-        // Each statement with an empty list: Neo4j plans and caches it and writes nothing.
-        const empty = Object.values(WRITE_QUERIES).map((text) => ({
-          text,
-          parameters: { rows: [] },
-        }));
-        await runInOneTransaction(session, empty);
+        // Plans every write statement for real rows, then rolls back (warm-up-batch.ts).
+        const tx = session.beginTransaction({ timeout: TX_TIMEOUT_MS });
+        try {
+          for (const statement of writeStatements(WARM_UP_BATCH)) {
+            await tx.run(statement.text, statement.parameters);
+          }
+        } finally {
+          await tx.rollback();
+        }
       }),
     write: (batch) =>
       withSession(async (session) => {
