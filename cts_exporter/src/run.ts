@@ -97,6 +97,7 @@ async function restoreState(context: {
     );
   }
   state.checkpoint = saved.checkpoint;
+  state.start = saved.start;
   for (const [id, time] of saved.seen) state.seen.add(id, time);
   logger.info(
     {
@@ -244,6 +245,7 @@ export async function runExporter(options: RunOptions): Promise<number> {
     const seen = state.seen.entries().slice(-SAVED_SEEN_LIMIT);
     await writeState(config.stateFile, {
       checkpoint: state.checkpoint,
+      start: state.start,
       source: client.origin.source,
       tracker: config.tracker,
       seen,

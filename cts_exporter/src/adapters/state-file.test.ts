@@ -26,6 +26,20 @@ describe("checkpoint file", () => {
     assert.match(await readFile(path, "utf8"), /"version":1/);
   });
 
+  test("the first window's start is kept while there is no checkpoint", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cts-state-"));
+    const path = join(dir, "state.json");
+    const state = {
+      checkpoint: undefined,
+      start: 1_700_000_000_000,
+      source: "s",
+      tracker: "t",
+      seen: [],
+    };
+    await writeState(path, state);
+    assert.equal((await readState(path))?.start, 1_700_000_000_000);
+  });
+
   test("a corrupt file is a configuration error that says what to do", async () => {
     const dir = await mkdtemp(join(tmpdir(), "cts-state-"));
     const path = join(dir, "state.json");

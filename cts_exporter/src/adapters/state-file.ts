@@ -7,6 +7,8 @@ import { AppError, ErrorCode } from "@cts/shared";
 /** The durable checkpoint (CTS_STATE_FILE), plus the ids already delivered inside the overlap. */
 interface SavedState {
   readonly checkpoint: number | undefined;
+  /** Where the first window starts while there is no checkpoint yet. */
+  readonly start?: number | undefined;
   /** The CTS source the checkpoint belongs to; a different tenant starts afresh. */
   readonly source: string;
   readonly tracker: string;
@@ -16,6 +18,7 @@ interface SavedState {
 const StateSchema = z.object({
   version: z.literal(1),
   checkpoint: z.number().int().nonnegative().nullable(),
+  start: z.number().int().nonnegative().nullish(),
   source: z.string(),
   tracker: z.string(),
   seen: z.array(z.tuple([z.string(), z.number()])).default([]),
@@ -47,8 +50,8 @@ export async function readState(path: string): Promise<SavedState | undefined> {
       `CTS_STATE_FILE ${path} is not a checkpoint written by cts_exporter; move it away to start from CTS_FROM`,
     );
   }
-  const { checkpoint, source, tracker, seen } = parsed.data;
-  return { checkpoint: checkpoint ?? undefined, source, tracker, seen };
+  const { checkpoint, start, source, tracker, seen } = parsed.data;
+  return { checkpoint: checkpoint ?? undefined, start: start ?? undefined, source, tracker, seen };
 }
 
 /**
@@ -61,6 +64,7 @@ export async function writeState(path: string, state: SavedState): Promise<void>
   const body = JSON.stringify({
     version: 1,
     checkpoint: state.checkpoint ?? null,
+    ...(state.checkpoint === undefined && state.start !== undefined ? { start: state.start } : {}),
     source: state.source,
     tracker: state.tracker,
     seen: state.seen,

@@ -603,5 +603,29 @@ describe("no silent loss", () => {
       [30_000, 60_000, 120_000, 240_000, 300_000, 300_000],
     );
     assert.equal(failureDelay(1, { ...timing, intervalMs: 1_000 }), 1_000);
+    assert.equal(failureDelay(9, { ...timing, intervalMs: 1_000 }), 8_000, "at most 8 intervals");
+  });
+});
+
+describe("the first window before any checkpoint", () => {
+  test("failed first cycles keep the first window's start: traces older than CTS_FROM at recovery still arrive", async () => {
+    let down = true;
+    const { clock, cts, sink, state, cycle } = setup(() =>
+      down
+        ? { kind: "network-error", message: "ECONNREFUSED" }
+        : { kind: "response", status: 202, body: "" },
+    );
+    cts.add("early", T0 - 4 * MIN);
+    for (let i = 0; i < 4; i++) {
+      const summary = await cycle();
+      assert.equal(summary.ok, false);
+      assert.equal(state.checkpoint, undefined);
+      clock.advance(5 * MIN); // 20 minutes down; CTS_FROM is 5
+    }
+    down = false;
+    const recovered = await cycle();
+    assert.equal(recovered.ok, true);
+    assert.equal(recovered.window.from, T0 - 5 * MIN - 1, "the first window's start held");
+    assert.deepEqual(sink.received, ["early"]);
   });
 });

@@ -15,6 +15,11 @@ import {
 export interface PollState {
   /** Everything with a trace time before this was delivered; undefined before the first success. */
   checkpoint: number | undefined;
+  /**
+   * Where the first window starts (now minus CTS_FROM at the first cycle), kept until the first
+   * checkpoint: without it every failed first cycle would look back from a later now.
+   */
+  start?: number | undefined;
   readonly seen: SeenIds;
 }
 
@@ -76,7 +81,13 @@ export async function runCycle(
   },
 ): Promise<CycleSummary> {
   const started = deps.clock.now();
-  const window = nextWindow(state.checkpoint, started, options.window);
+  // Without a checkpoint the look-back reaches the first cycle's start, not just CTS_FROM
+  // before now: a first cycle that fails must not let the start slide past undelivered traces.
+  if (state.checkpoint === undefined) state.start ??= started - options.window.lookbackMs;
+  const window = nextWindow(state.checkpoint, started, {
+    ...options.window,
+    lookbackMs: Math.max(0, started - (state.start ?? started - options.window.lookbackMs)),
+  });
   const stopCycle = new AbortController();
   const signal = AbortSignal.any([options.signal, stopCycle.signal]);
   const deliverySignal = AbortSignal.any(
@@ -192,18 +203,25 @@ export async function runCycle(
   const runSubWindow = async (sub: TimeWindow): Promise<boolean> => {
     const limiter = new Limiter(options.concurrency);
     let pending: Item[] = [];
-    const dispatch = (batch: Item[]) =>
-      limiter.run(async () => {
-        try {
-          await send(batch);
-        } catch (sendError) {
-          // A bug or an event the transport cannot encode: nothing of the batch is handled.
-          counts.failed += batch.length;
-          forget(batch);
-          fail(`delivery failed: ${message(sendError)}`);
-          throw sendError;
-        }
-      });
+    const dispatch = async (batch: Item[]) => {
+      try {
+        await limiter.run(async () => {
+          try {
+            await send(batch);
+          } catch (sendError) {
+            // A bug or an event the transport cannot encode: nothing of the batch is handled.
+            counts.failed += batch.length;
+            forget(batch);
+            fail(`delivery failed: ${message(sendError)}`);
+            throw sendError;
+          }
+        });
+      } catch (refused) {
+        // The limiter takes no new task after a failure: this batch was never sent.
+        forget(batch);
+        throw refused;
+      }
+    };
     const flush = async () => {
       const batch = pending;
       pending = [];

@@ -23,14 +23,18 @@ const FAILURE_BACKOFF_MAX_MS = 5 * 60_000;
 /**
  * The wait after the n-th failed cycle in a row: the first retry comes soon (a sink restart),
  * later ones back off exponentially, so a sink that refuses every request (wrong K_SINK, OIDC)
- * or a broken CTS is not hammered. Capped (5 minutes by default).
+ * or a broken CTS is not hammered. Capped at 5 minutes, and at eight poll intervals.
  */
 export function failureDelay(
   failuresInARow: number,
   options: Pick<PollerOptions, "intervalMs" | "failureRetryMs" | "failureBackoffMaxMs">,
 ): number {
   const first = Math.min(options.intervalMs, options.failureRetryMs);
-  const cap = Math.max(first, options.failureBackoffMaxMs ?? FAILURE_BACKOFF_MAX_MS);
+  // At most eight intervals: a poller told to look every 2 seconds keeps looking often.
+  const cap = Math.max(
+    first,
+    Math.min(options.failureBackoffMaxMs ?? FAILURE_BACKOFF_MAX_MS, 8 * options.intervalMs),
+  );
   return Math.min(cap, first * 2 ** Math.min(30, Math.max(0, failuresInARow - 1)));
 }
 
