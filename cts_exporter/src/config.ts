@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { AppError, ErrorCode } from "@cts/shared";
+import { AppError, ErrorCode, type Env } from "@cts/shared";
 import { parseCeOverrides } from "./core/overrides.js";
+import { parseCtsEndpoint } from "./otc/catalog.js";
 
 type DeliveryMode = "binary" | "structured" | "batch";
 
@@ -38,8 +39,6 @@ export interface ExporterConfig {
 
 /** Where a Knative SinkBinding mounts the OIDC token when `authentication-oidc` is on. */
 export const DEFAULT_OIDC_TOKEN_FILE = "/oidc/token";
-
-export type Env = Readonly<Record<string, string | undefined>>;
 
 const bool = (name: string, fallback: boolean) =>
   z
@@ -190,9 +189,11 @@ export function parseExporterConfig(env: Env, argv: readonly string[]): Exporter
   if (caCerts !== undefined && caCerts !== "" && !caCerts.includes("-----BEGIN CERTIFICATE-----")) {
     problems.push("K_CA_CERTS must hold PEM certificates (-----BEGIN CERTIFICATE-----)");
   }
-  const ctsEndpoint = env["CTS_ENDPOINT"]?.trim();
-  if (ctsEndpoint !== undefined && ctsEndpoint !== "" && !/^https?:\/\/[^/]/.test(ctsEndpoint)) {
-    problems.push(`CTS_ENDPOINT must be an http(s) URL, got "${ctsEndpoint}"`);
+  let ctsEndpoint: string | undefined;
+  try {
+    ctsEndpoint = parseCtsEndpoint(env["CTS_ENDPOINT"]);
+  } catch (error) {
+    problems.push(error instanceof Error ? error.message : String(error));
   }
   if (problems.length > 0 || !parsed.success) {
     throw new AppError(
@@ -222,7 +223,7 @@ export function parseExporterConfig(env: Env, argv: readonly string[]): Exporter
     caCerts: caCerts === "" ? undefined : caCerts,
     oidcTokenFile:
       tokenFile === undefined || tokenFile === "" ? DEFAULT_OIDC_TOKEN_FILE : tokenFile,
-    ctsEndpoint: ctsEndpoint === "" ? undefined : ctsEndpoint,
+    ctsEndpoint,
     stateFile: stateFile === "" ? undefined : stateFile,
     deadLetterFile: deadLetterFile === "" ? undefined : deadLetterFile,
     port: data.PORT,

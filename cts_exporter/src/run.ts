@@ -5,6 +5,7 @@ import {
   exportPromRegistry,
   isAppError,
   telemetryActive,
+  type Env,
   type Logger,
 } from "@cts/shared";
 import { createHttpTransport } from "./adapters/http-transport.js";
@@ -15,7 +16,7 @@ import { createMetrics } from "./adapters/metrics.js";
 import { startOpsServer } from "./adapters/ops-server.js";
 import { systemClock } from "./adapters/clock.js";
 import { readState, writeState } from "./adapters/state-file.js";
-import { parseExporterConfig, type Env, type ExporterConfig } from "./config.js";
+import { parseExporterConfig, type ExporterConfig } from "./config.js";
 import type { CycleSummary, PollState } from "./core/cycle.js";
 import { runPoller } from "./core/poller.js";
 import type { Clock, EventTransport } from "./core/ports.js";

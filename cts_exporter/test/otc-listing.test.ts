@@ -15,11 +15,11 @@ import {
   createOtcClient,
   loadCloudConfig,
   type InvalidTrace,
-  type ListedTrace,
   type OtcClient,
   type OtcClientOptions,
-  type TraceWindow,
 } from "../src/otc/index.js";
+import type { ListedTrace } from "../src/core/ports.js";
+import type { TimeWindow } from "../src/core/window.js";
 
 const logger = createLogger({ name: "otc-listing-test", level: "silent" });
 const fastRetry = { baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 5 };
@@ -54,7 +54,7 @@ async function clientFor(
 
 async function listIds(
   client: OtcClient,
-  window: TraceWindow,
+  window: TimeWindow,
   tracker = "system",
 ): Promise<string[]> {
   const ids: string[] = [];

@@ -1,4 +1,4 @@
-import { AppError, ErrorCode } from "@cts/shared";
+import { AppError, ErrorCode, type Env } from "@cts/shared";
 import { z } from "zod";
 import type { Neo4jConnectionConfig } from "./adapters/neo4j-connection.js";
 import type { SenderIdentityConfig } from "./adapters/sender-identity.js";
@@ -46,7 +46,7 @@ const text = () => z.preprocess(unsetIfEmpty, z.string().optional());
 
 const NEO4J_SCHEMES = /^(neo4j|bolt)(\+s|\+ssc)?:\/\/[^\s/]+/;
 
-const Env = z.object({
+const EnvSchema = z.object({
   NEO4J_URI: z.preprocess(
     unsetIfEmpty,
     z
@@ -79,8 +79,8 @@ const Env = z.object({
  * Reads the configuration from the environment (docs/event-contract.md section 5). Throws CONFIG_INVALID naming every bad variable; values are never
  * echoed, so the password cannot leak through an error.
  */
-export function sinkConfigFromEnv(env: Readonly<Record<string, string | undefined>>): SinkConfig {
-  const parsed = Env.safeParse(env);
+export function sinkConfigFromEnv(env: Env): SinkConfig {
+  const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
     throw new AppError(

@@ -1,4 +1,5 @@
 export { AppError, ErrorCode, isAppError, toAppError } from "./errors.js";
+export type { Env } from "./env.js";
 export { createLogger } from "./logging.js";
 export type { Logger } from "./logging.js";
 export { CtsTrace, CtsTracePage, codeAsString } from "./cts/trace.js";

@@ -10,7 +10,7 @@ export interface ListedTrace {
 }
 
 /** The CTS side: lists the traces of a window, newest first, page by page. */
-interface TraceSource {
+export interface TraceSource {
   readonly origin: TraceOrigin;
   listTraces(
     window: TimeWindow,

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { ctsV3Url, findEndpoint, resolveCtsEndpoint, type CatalogEntry } from "./catalog.js";
+import {
+  ctsV3Url,
+  findEndpoint,
+  parseCtsEndpoint,
+  resolveCtsEndpoint,
+  type CatalogEntry,
+} from "./catalog.js";
 import { formatServiceError, parseServiceError } from "./error-body.js";
 
 const PID = "0391e4486e864c26be5654c522f440f2";
@@ -10,6 +16,18 @@ const entry = (type: string, url: string, region = "eu-de", iface = "public"): C
 });
 
 describe("CTS endpoint discovery", () => {
+  test("CTS_ENDPOINT: unset or blank is no override, an http(s) URL is kept, anything else fails", () => {
+    assert.equal(parseCtsEndpoint(undefined), undefined);
+    assert.equal(parseCtsEndpoint("  "), undefined);
+    assert.equal(
+      parseCtsEndpoint(" https://cts.eu-de.otc.t-systems.com "),
+      "https://cts.eu-de.otc.t-systems.com/",
+    );
+    for (const bad of ["cts.eu-de.otc.t-systems.com", "ftp://cts.example", "https://"]) {
+      assert.throws(() => parseCtsEndpoint(bad), { code: "CONFIG_INVALID" }, bad);
+    }
+  });
+
   test("every CTS URL form becomes <base>/v3/<project_id>", () => {
     const cases: [string, string][] = [
       [

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AppError, ErrorCode } from "@cts/shared";
 import type { EndpointInterface } from "./cloud-config.js";
 
 /** A service catalog entry as IAM returns it in a token or from `GET /v3/auth/catalog`. */
@@ -16,6 +17,27 @@ export const CatalogEntry = z.looseObject({
 });
 export type CatalogEntry = z.infer<typeof CatalogEntry>;
 export const Catalog = z.array(CatalogEntry);
+
+/**
+ * The CTS_ENDPOINT override as a URL, or undefined when it is unset or empty. The one check of
+ * that variable: the configuration reports it at start, the client relies on it.
+ * @throws AppError CONFIG_INVALID when it is not an http(s) URL.
+ */
+export function parseCtsEndpoint(value: string | undefined): string | undefined {
+  const text = value?.trim() ?? "";
+  if (text === "") return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol === "http:" || url?.protocol === "https:") return url.toString();
+  throw new AppError(
+    ErrorCode.CONFIG_INVALID,
+    `CTS_ENDPOINT must be an http(s) URL such as https://cts.eu-de.otc.t-systems.com, got "${text}"`,
+  );
+}
 
 /** How an endpoint was chosen, for the start-up log line. */
 type CtsEndpointSource = "CTS_ENDPOINT" | "catalog ctsv3" | "catalog cts" | "default host";

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { AppError, ErrorCode } from "@cts/shared";
+import { AppError, ErrorCode, type Env } from "@cts/shared";
 import { load, YAMLException } from "js-yaml";
 import { CloudsDocument, describeIssues } from "./clouds-schema.js";
 
@@ -13,7 +13,6 @@ export interface SearchRoots {
   readonly etc?: string;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
 type Kind = "clouds" | "secure";
 
 const EXPLICIT: Record<Kind, string> = {

@@ -2,4 +2,4 @@ export type { CloudConfig } from "./cloud-config.js";
 export { loadCloudConfig } from "./load-cloud-config.js";
 export { createOtcClient } from "./otc-client.js";
 export type { OtcClient, OtcClientOptions } from "./otc-client.js";
-export type { InvalidTrace, ListedTrace, TraceWindow } from "./trace-lister.js";
+export type { InvalidTrace } from "./trace-lister.js";

@@ -1,9 +1,7 @@
-import { AppError, ErrorCode } from "@cts/shared";
+import { AppError, ErrorCode, type Env } from "@cts/shared";
 import type { CloudConfig } from "./cloud-config.js";
 import { findDocument, mergeSecure, type SearchRoots } from "./clouds-files.js";
 import { resolveCloud } from "./resolve-cloud.js";
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 /** Variables that only select or locate a cloud; alone they do not make an environment cloud. */
 const SELECTORS = new Set([

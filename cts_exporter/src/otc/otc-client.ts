@@ -1,27 +1,18 @@
 import { AppError, ErrorCode, type Logger, type RetryOptions, type TraceOrigin } from "@cts/shared";
 import { openAkSkSession } from "./aksk-session.js";
-import { resolveCtsEndpoint, type CatalogEntry } from "./catalog.js";
+import { parseCtsEndpoint, resolveCtsEndpoint, type CatalogEntry } from "./catalog.js";
 import type { AuthMethod, CloudConfig } from "./cloud-config.js";
 import { createOtcHttp, type Authenticator } from "./otc-http.js";
 import { createTokenSource } from "./password-token.js";
 import { describeSource } from "./resolve-cloud.js";
-import {
-  listTraces,
-  type InvalidTrace,
-  type ListedTrace,
-  type TraceWindow,
-} from "./trace-lister.js";
+import type { TraceSource } from "../core/ports.js";
+import { listTraces, type InvalidTrace } from "./trace-lister.js";
 
 /** The exporter's grip on one OTC project: who it is, and its CTS traces. */
-export interface OtcClient {
+export interface OtcClient extends TraceSource {
   /** CTS v3 endpoint (with project id), region, project id and domain id for the events. */
   readonly origin: TraceOrigin;
   readonly authMethod: AuthMethod;
-  /** Every trace of the window exactly as CTS pages it; invalid traces are skipped and counted. */
-  listTraces(
-    window: TraceWindow,
-    options: { tracker: string; signal?: AbortSignal },
-  ): AsyncIterable<ListedTrace>;
   /** How many listed traces failed validation and were skipped, since creation. */
   readonly invalidTraces: number;
 }
@@ -54,20 +45,6 @@ interface Session {
   readonly authenticator: Authenticator;
 }
 
-function validOverride(value: string | undefined): string | undefined {
-  if (value === undefined || value.trim() === "") return undefined;
-  try {
-    const url = new URL(value.trim());
-    if (url.protocol === "http:" || url.protocol === "https:") return url.toString();
-  } catch {
-    // reported below
-  }
-  throw new AppError(
-    ErrorCode.CONFIG_INVALID,
-    "CTS_ENDPOINT is not an http(s) URL; expected e.g. https://cts.eu-de.otc.t-systems.com",
-  );
-}
-
 /**
  * Authenticates (password: an IAM token; AK/SK: project id and catalog through signed calls),
  * finds the project's CTS v3 endpoint, and returns the client the exporter polls with.
@@ -79,7 +56,7 @@ export async function createOtcClient(
   options: OtcClientOptions,
 ): Promise<OtcClient> {
   const now = options.now ?? Date.now;
-  const override = validOverride(options.ctsEndpoint);
+  const override = parseCtsEndpoint(options.ctsEndpoint);
   const logger = options.logger;
   const http = createOtcHttp({
     logger,

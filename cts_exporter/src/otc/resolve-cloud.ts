@@ -1,9 +1,7 @@
-import { AppError, ErrorCode } from "@cts/shared";
+import { AppError, ErrorCode, type Env } from "@cts/shared";
 import type { AuthMethod, CloudConfig, EndpointInterface } from "./cloud-config.js";
 import { CloudEntry, describeIssues } from "./clouds-schema.js";
 import { Secret } from "./secret.js";
-
-type Env = Readonly<Record<string, string | undefined>>;
 
 /** The settings a cloud resolves to, each read from the first place that has it. */
 const SETTINGS = {

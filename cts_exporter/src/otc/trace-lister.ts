@@ -8,20 +8,9 @@ import {
   type RawCtsTrace,
 } from "@cts/shared";
 import type { z } from "zod";
-import { clampToRetention } from "../core/window.js";
+import type { ListedTrace } from "../core/ports.js";
+import { clampToRetention, type TimeWindow } from "../core/window.js";
 import { CTS_FAILURES, type Authenticator, type OtcHttp } from "./otc-http.js";
-
-/** A time window in epoch ms; both bounds are exclusive, as CTS treats `from` and `to`. */
-export interface TraceWindow {
-  readonly from: number;
-  readonly to: number;
-}
-
-/** A trace as listed: parsed for mapping, raw (exactly as CTS sent it) for the event's data. */
-export interface ListedTrace {
-  readonly trace: CtsTrace;
-  readonly raw: RawCtsTrace;
-}
 
 /** A trace CTS returned that fails validation; it is skipped, not fatal. */
 export interface InvalidTrace {
@@ -120,7 +109,7 @@ function brokenPaging(what: string, page: number, endpoint: string): AppError {
  */
 export async function* listTraces(
   deps: TraceListerDeps,
-  window: TraceWindow,
+  window: TimeWindow,
   options: { tracker: string; signal?: AbortSignal | undefined },
 ): AsyncGenerator<ListedTrace, void, undefined> {
   const seenMarkers = new Set<string>();

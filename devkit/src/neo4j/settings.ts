@@ -1,3 +1,4 @@
+import type { Env } from "@cts/shared";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -27,8 +28,6 @@ export interface Neo4jServerSettings {
   /** JAVA_HOME to run with; undefined means `java` on PATH. */
   readonly javaHome: string | undefined;
 }
-
-export type Env = Readonly<Record<string, string | undefined>>;
 
 function port(env: Env, name: string, fallback: number): number {
   const raw = env[name];

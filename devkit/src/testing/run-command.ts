@@ -1,3 +1,4 @@
+import type { Env } from "@cts/shared";
 import { spawnSync } from "node:child_process";
 import { AppError, ErrorCode } from "@cts/shared";
 
@@ -5,7 +6,7 @@ interface RunCommandOptions {
   /** Killed (SIGKILL) after this long; the thrown AppError (TOOL_FAILED) names the command. */
   readonly timeoutMs: number;
   readonly cwd?: string;
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly env?: Env;
   /** Bytes of stdout and of stderr kept; default 64 MiB. */
   readonly maxBuffer?: number;
 }

@@ -1,4 +1,4 @@
-import type { WriteBatch } from "./write-batch.js";
+import { ACTION_PROPERTIES, type WriteBatch } from "./write-batch.js";
 
 /** A Cypher statement and its parameters, ready for `tx.run(text, parameters)`. */
 export interface Statement {
@@ -46,27 +46,6 @@ export const SCHEMA_STATEMENTS: readonly string[] = [
       `CREATE INDEX ${index.name} IF NOT EXISTS FOR (n:${index.label}) ON (n.${index.property})`,
   ),
 ];
-
-/** Properties of Action set on every write (MERGE is on `id` only). */
-const ACTION_PROPERTIES = [
-  "name",
-  "traceType",
-  "rating",
-  "code",
-  "service",
-  "resourceType",
-  "sourceIp",
-  "apiVersion",
-  "requestId",
-  "message",
-  "request",
-  "response",
-  "truncated",
-  "eventType",
-  "eventSource",
-  "traceparent",
-  "tracestate",
-] as const;
 
 // Why `row.ipAddress` and not `row.sourceIp` for the IpAddress lookup: after
 // `SET a.sourceIp = row.sourceIp` the planner treats a lookup by `row.sourceIp` as a read of

@@ -22,29 +22,38 @@ export interface WriteBatch {
   readonly actions: readonly ActionParams[];
 }
 
+/**
+ * The Action properties every write sets straight from the row (the MERGE is on `id`; `time`
+ * and `recordTime` are converted to DateTime by the query). The one list of them: the batch
+ * parameters and the Cypher SET clause are both derived from it.
+ */
+export const ACTION_PROPERTIES = [
+  "name",
+  "traceType",
+  "rating",
+  "code",
+  "service",
+  "resourceType",
+  "sourceIp",
+  "apiVersion",
+  "requestId",
+  "message",
+  "request",
+  "response",
+  "truncated",
+  "eventType",
+  "eventSource",
+  "traceparent",
+  "tracestate",
+] as const;
+
 /** An Action's properties plus the keys of the nodes it links to. */
 type ActionParams = { readonly ipAddress: string | null } & Pick<
   GraphRow,
+  | (typeof ACTION_PROPERTIES)[number]
   | "id"
-  | "name"
-  | "traceType"
-  | "rating"
-  | "code"
   | "time"
   | "recordTime"
-  | "service"
-  | "resourceType"
-  | "sourceIp"
-  | "apiVersion"
-  | "requestId"
-  | "message"
-  | "request"
-  | "response"
-  | "truncated"
-  | "eventType"
-  | "eventSource"
-  | "traceparent"
-  | "tracestate"
   | "userId"
   | "resourceKey"
   | "projectId"
@@ -71,27 +80,15 @@ function mergeInto<T extends object>(map: Map<string, T>, key: string, value: T)
 }
 
 function actionParams(row: GraphRow): ActionParams {
+  const properties = Object.fromEntries(ACTION_PROPERTIES.map((name) => [name, row[name]])) as Pick<
+    GraphRow,
+    (typeof ACTION_PROPERTIES)[number]
+  >;
   return {
+    ...properties,
     id: row.id,
-    name: row.name,
-    traceType: row.traceType,
-    rating: row.rating,
-    code: row.code,
     time: row.time,
     recordTime: row.recordTime,
-    service: row.service,
-    resourceType: row.resourceType,
-    sourceIp: row.sourceIp,
-    apiVersion: row.apiVersion,
-    requestId: row.requestId,
-    message: row.message,
-    request: row.request,
-    response: row.response,
-    truncated: row.truncated,
-    eventType: row.eventType,
-    eventSource: row.eventSource,
-    traceparent: row.traceparent,
-    tracestate: row.tracestate,
     userId: row.userId,
     resourceKey: row.resourceKey,
     projectId: row.projectId,
