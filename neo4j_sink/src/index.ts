@@ -6,6 +6,6 @@ export type { ReceivedEvent } from "./core/cloudevent-parser.js";
 export { eventToGraphRow } from "./core/graph-rows.js";
 export { requestToGraphRows } from "./core/request-rows.js";
 export type { GraphRow } from "./core/graph-rows.js";
-export { buildWriteBatch } from "./core/write-batch.js";
+export { actionsOf, buildWriteBatch } from "./core/write-batch.js";
 export type { WriteBatch } from "./core/write-batch.js";
-export { writeStatements } from "./core/cypher.js";
+export { READ_QUERIES, writeStatements } from "./core/cypher.js";

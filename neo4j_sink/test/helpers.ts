@@ -1,5 +1,11 @@
 import type { Driver } from "neo4j-driver";
-import { createLogger, CtsTrace, traceToCloudEvent, type HttpMessage } from "@cts/shared";
+import {
+  createLogger,
+  CtsTrace,
+  traceToCloudEvent,
+  type HttpMessage,
+  type TraceOrigin,
+} from "@cts/shared";
 import { httpPost, type HttpAnswer, type TestNeo4j } from "@cts/devkit";
 import { startSink, type RunningSink, type StartSinkConfig } from "../src/index.js";
 
@@ -40,7 +46,7 @@ export function rawTrace(overrides: Record<string, unknown> = {}): Record<string
 /** The CloudEvent the exporter sends for `raw` (shared contract mapping). */
 export function eventFor(
   raw: Record<string, unknown>,
-  from = origin,
+  from: TraceOrigin = origin,
 ): ReturnType<typeof traceToCloudEvent> {
   return traceToCloudEvent(CtsTrace.parse(raw), raw, { origin: from });
 }

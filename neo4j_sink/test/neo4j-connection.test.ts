@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { freshNeo4j, type TestNeo4j } from "@cts/devkit";
-import { createDriver, verifyConnection } from "../src/adapters/neo4j-connection.js";
+import {
+  createDriver,
+  describeNeo4jError,
+  verifyConnection,
+} from "../src/adapters/neo4j-connection.js";
 
 describe("Neo4j connection (real server)", () => {
   let neo: TestNeo4j;
@@ -57,6 +61,35 @@ describe("Neo4j connection (real server)", () => {
       await assert.rejects(verifyConnection(driver, config), { code: "NEO4J_AUTH_FAILED" });
     } finally {
       await driver.close();
+    }
+  });
+
+  test("a real deadlock between two writers is contention (NEO4J_TRANSIENT), not an outage", async () => {
+    const config = { uri: neo.uri, user: neo.user, password: neo.password, database: undefined };
+    await neo.driver.executeQuery("CREATE (:Lock {id: 'x'}), (:Lock {id: 'y'})");
+    const first = neo.driver.session();
+    const second = neo.driver.session();
+    const one = first.beginTransaction();
+    const two = second.beginTransaction();
+    try {
+      await one.run("MATCH (n:Lock {id: 'x'}) SET n.by = 1");
+      await two.run("MATCH (n:Lock {id: 'y'}) SET n.by = 2");
+      // Each now waits for the lock the other holds: Neo4j breaks the cycle in one of them.
+      const outcomes = await Promise.allSettled([
+        one.run("MATCH (n:Lock {id: 'y'}) SET n.by = 1"),
+        two.run("MATCH (n:Lock {id: 'x'}) SET n.by = 2"),
+      ]);
+      const failures = outcomes.filter((o) => o.status === "rejected");
+      assert.equal(failures.length, 1, "exactly one side is chosen as the deadlock victim");
+      const failure = failures[0];
+      assert.ok(failure?.status === "rejected");
+      const error = describeNeo4jError(failure.reason, config);
+      assert.equal(error.code, "NEO4J_TRANSIENT", error.message);
+      assert.match(error.message, /DeadlockDetected/);
+    } finally {
+      for (const tx of [one, two]) if (tx.isOpen()) await tx.rollback().catch(() => undefined);
+      await first.close();
+      await second.close();
     }
   });
 });

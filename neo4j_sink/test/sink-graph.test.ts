@@ -233,6 +233,94 @@ describe("neo4j_sink writes the graph of docs/graph-model.md (real Neo4j)", () =
     );
   });
 
+  test("users without id named alike in two accounts stay two users (fallback keys never collide)", async () => {
+    // Account dom-a is named "dom-b", which is also account dom-b's id.
+    const events = [
+      eventFor(
+        rawTrace({
+          trace_id: "ukey-1",
+          user: { name: "bob", domain: { id: "dom-a", name: "dom-b" } },
+        }),
+      ),
+      eventFor(rawTrace({ trace_id: "ukey-2", user: { name: "bob", domain: { id: "dom-b" } } })),
+      eventFor(rawTrace({ trace_id: "ukey-3", user: { name: "bob" } }), {
+        ...origin,
+        domainId: undefined,
+      }),
+    ];
+    const answer = await send(sink.url, batchMessage(events));
+    assert.equal(answer.status, 202, answer.body);
+    const users = await neo.driver.executeQuery(
+      `MATCH (a:Action)-[:PERFORMED_BY]->(u:User) WHERE a.id STARTS WITH 'ukey-'
+       OPTIONAL MATCH (u)-[:BELONGS_TO]->(d:Domain)
+       RETURN a.id AS action, u.id AS user, collect(d.id) AS domains ORDER BY action`,
+    );
+    assert.deepEqual(
+      users.records.map((r) => r.toObject()),
+      [
+        { action: "ukey-1", user: "dom-b/bob", domains: ["dom-a"] },
+        { action: "ukey-2", user: "id:dom-b/bob", domains: ["dom-b"] },
+        { action: "ukey-3", user: "(unknown domain)/bob", domains: [] },
+      ],
+    );
+  });
+
+  test("a redelivery with the same id but other content keeps the first write and is counted", async () => {
+    const conflicts = async () => {
+      const text = await (await fetch(`${sink.url}/metrics`)).text();
+      const line = /^neo4j_sink_event_conflicts_total (\d+)/m.exec(text);
+      return line === null ? Number.NaN : Number(line[1]);
+    };
+    const start = await conflicts();
+    assert.equal(start, 0, "the conflict counter is exported from the start");
+    const first = rawTrace({ trace_id: "conf-1", trace_name: "deleteServer" });
+    assert.equal((await send(sink.url, binaryMessage(eventFor(first)))).status, 202);
+    const stored = await graphCounts(neo.driver);
+    // Identical redelivery, in another mode: a plain 202, nothing counted, nothing changed.
+    const again = await send(sink.url, structuredMessage(eventFor(first)));
+    assert.equal(again.status, 202);
+    assert.equal(again.body, "");
+    assert.equal(await conflicts(), 0);
+    const changed = rawTrace({
+      trace_id: "conf-1",
+      trace_name: "rebootServer",
+      code: 500,
+      user: { id: "u-other", name: "mallory", domain: { id: "dom-9", name: "OTHER" } },
+      resource_id: "srv-other",
+      source_ip: "203.0.113.99",
+    });
+    assert.equal((await send(sink.url, binaryMessage(eventFor(changed)))).status, 202);
+    assert.equal(await conflicts(), 1);
+    // The same conflict inside one batch request counts once more, and still is a 202.
+    const inBatch = rawTrace({ trace_id: "conf-2", trace_name: "first" });
+    const otherInBatch = rawTrace({ trace_id: "conf-2", trace_name: "second" });
+    const batch = await send(
+      sink.url,
+      batchMessage([eventFor(inBatch), eventFor(otherInBatch), eventFor(inBatch)]),
+    );
+    assert.equal(batch.status, 202);
+    assert.equal(await conflicts(), 2);
+    const actions = await neo.driver.executeQuery(
+      `MATCH (a:Action) WHERE a.id IN ['conf-1', 'conf-2']
+       OPTIONAL MATCH (a)-[:PERFORMED_BY]->(u:User)
+       OPTIONAL MATCH (a)-[:FROM_IP]->(i:IpAddress)
+       RETURN a.id AS id, a.name AS name, a.code AS code, u.id AS user, i.address AS ip
+       ORDER BY id`,
+    );
+    assert.deepEqual(
+      actions.records.map((r) => r.toObject()),
+      [
+        { id: "conf-1", name: "deleteServer", code: "200", user: "u1", ip: "192.0.2.10" },
+        { id: "conf-2", name: "first", code: "200", user: "u1", ip: "192.0.2.10" },
+      ],
+    );
+    const after = await graphCounts(neo.driver);
+    assert.equal(after["User"], stored["User"], "the conflicting event's user was not created");
+    assert.equal(after["IpAddress"], stored["IpAddress"]);
+    assert.equal(after["Resource"], stored["Resource"]);
+    assert.equal(after["Domain"], stored["Domain"]);
+  });
+
   test("a batch that repeats an event stores it once", async () => {
     const event = eventFor(rawTrace({ trace_id: "dup-batch" }));
     const answer = await send(sink.url, batchMessage([event, event, event]));

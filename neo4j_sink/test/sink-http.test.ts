@@ -107,6 +107,26 @@ describe("neo4j_sink HTTP contract (real Neo4j)", () => {
     );
   });
 
+  test("every 400 for a request with a valid ce-id names that event id", async () => {
+    const binary = binaryMessage(eventFor(rawTrace({ trace_id: "http-400-id" })));
+    const cases = [
+      { headers: { ...binary.headers, "ce-subject": "%FF%FE" }, body: binary.body },
+      { headers: { ...binary.headers, "ce-type": ["a.b", "c.d"] }, body: binary.body },
+      { headers: binary.headers, body: "{not json" },
+      {
+        headers: { ...binary.headers, "content-type": ["application/json", "text/x"] },
+        body: "{}",
+      },
+    ];
+    for (const { headers, body } of cases) {
+      const answer = await httpPost(sink.url, { headers, body });
+      assert.equal(answer.status, 400, answer.body);
+      const json = JSON.parse(answer.body) as { eventId?: string; reason: string };
+      assert.equal(json.eventId, "http-400-id", answer.body);
+      assert.match(json.reason, /id "http-400-id"/);
+    }
+  });
+
   test("413 beyond the body limit, declared or streamed, on a connection that stays usable", async () => {
     const big = binaryMessage(
       eventFor(rawTrace({ trace_id: "http-413", request: "x".repeat(10_000) })),

@@ -3,7 +3,9 @@ import { after, before, describe, test } from "node:test";
 import { CtsTrace } from "@cts/shared";
 import { freshNeo4j, type TestNeo4j } from "@cts/devkit";
 import {
+  actionsOf,
   buildWriteBatch,
+  READ_QUERIES,
   createGraphStore,
   eventToGraphRow,
   writeStatements,
@@ -56,15 +58,21 @@ describe("the write query plan (PROFILE on the real Neo4j)", () => {
     const config = { uri: neo.uri, user: neo.user, password: neo.password, database: undefined };
     const store = createGraphStore(neo.driver, config);
     await store.ensureSchema();
-    await store.write(buildWriteBatch(rows(0, 300)));
+    await store.write(rows(0, 300));
   });
   after(async () => {
     await neo.close();
   });
 
   test("every statement uses unique-index seeks only: no Eager, no label or full scans", async () => {
-    const statements = writeStatements(buildWriteBatch(rows(300, 350)));
-    assert.equal(statements.length, 7);
+    const writes = writeStatements(buildWriteBatch(rows(300, 350)));
+    assert.equal(writes.length, 11);
+    const stored = rows(0, 50);
+    const statements = [
+      { text: READ_QUERIES.storedActions, parameters: { ids: stored.map((row) => row.id) } },
+      { text: READ_QUERIES.sameActions, parameters: { rows: actionsOf(stored) } },
+      ...writes,
+    ];
     const session = neo.driver.session();
     try {
       const seeks: string[] = [];
@@ -116,13 +124,13 @@ describe("the write query plan (PROFILE on the real Neo4j)", () => {
   test("the start plans every statement with real rows but commits none of them", async () => {
     const config = { uri: neo.uri, user: neo.user, password: neo.password, database: undefined };
     await createGraphStore(neo.driver, config).ensureSchema();
-    const marks = [WARM_UP_BATCH.actions[0]?.id, WARM_UP_BATCH.places[0]?.projectId];
+    const marks = [WARM_UP_BATCH.actions[0]?.id, WARM_UP_BATCH.projects[0]];
     const result = await neo.driver.executeQuery(
       `MATCH (n) WHERE n.id IN $marks OR n.key IN $marks OR n.address IN $ips
        RETURN count(n) AS n`,
       { marks, ips: WARM_UP_BATCH.ips },
     );
     assert.equal(Number(result.records[0]?.get("n")), 0);
-    assert.equal(writeStatements(WARM_UP_BATCH).length, 7, "every statement is warmed");
+    assert.equal(writeStatements(WARM_UP_BATCH).length, 11, "every statement is warmed");
   });
 });

@@ -32,6 +32,11 @@ export const ErrorCode = {
   UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
   /** Neo4j is unreachable or answered a transient error; the write may be retried. */
   NEO4J_UNAVAILABLE: "NEO4J_UNAVAILABLE",
+  /**
+   * Neo4j answered a transient error that is contention, not an outage (a deadlock between
+   * concurrent writers, a lock timeout, any Neo.TransientError): retry the same write shortly.
+   */
+  NEO4J_TRANSIENT: "NEO4J_TRANSIENT",
   /** Neo4j rejected the credentials. */
   NEO4J_AUTH_FAILED: "NEO4J_AUTH_FAILED",
   /** Neo4j failed in a way retrying will not fix. */

@@ -4,26 +4,30 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { AppError, createLogger, ErrorCode } from "@cts/shared";
 import type { GraphRow } from "../core/graph-rows.js";
 import type { SinkMetrics } from "../core/ports.js";
-import type { WriteBatch } from "../core/write-batch.js";
-import { createBatchWriter, type BatchWriterOptions } from "./batch-writer.js";
-import type { GraphStore } from "./graph-store.js";
+import { contentionDelayMs, createBatchWriter, type BatchWriterOptions } from "./batch-writer.js";
+import type { GraphStore, WriteOutcome } from "./graph-store.js";
 
 // A stand-in for the Neo4j port: these tests are about grouping, ordering and failure
 // handling in the writer; the real Neo4j path is covered by the integration tests.
 class FakeStore implements GraphStore {
   readonly writes: string[][] = [];
-  failWith: ((batch: WriteBatch) => AppError | undefined) | undefined;
+  failWith: ((rows: readonly GraphRow[]) => AppError | undefined) | undefined;
+  conflicts: string[] = [];
   pingFails = false;
   gate: Promise<void> = Promise.resolve();
 
   async ensureSchema(): Promise<void> {
     await Promise.resolve();
   }
-  async write(batch: WriteBatch): Promise<void> {
+  async write(rows: readonly GraphRow[]): Promise<WriteOutcome> {
     await this.gate;
-    const error = this.failWith?.(batch);
+    const error = this.failWith?.(rows);
     if (error !== undefined) throw error;
-    this.writes.push(batch.actions.map((a) => a.id));
+    const ids = [...new Set(rows.map((row) => row.id))];
+    this.writes.push(ids);
+    const conflicts = this.conflicts;
+    this.conflicts = [];
+    return { events: ids.length, written: ids.length - conflicts.length, conflicts };
   }
   async ping(): Promise<void> {
     await Promise.resolve();
@@ -39,6 +43,8 @@ const metrics: SinkMetrics = {
   rejected: () => undefined,
   batchCommitted: () => undefined,
   neo4jError: () => undefined,
+  eventConflicts: () => undefined,
+  writeRetried: () => undefined,
   queueDepth: () => undefined,
 };
 
@@ -126,7 +132,7 @@ describe("batch writer", () => {
     const store = new FakeStore();
     const sink = writer(store);
     store.failWith = (batch) =>
-      batch.actions.some((a) => a.id === "bad")
+      batch.some((a) => a.id === "bad")
         ? new AppError(ErrorCode.NEO4J_FATAL, "rejected")
         : undefined;
     const good = sink.submit(rows("good"));
@@ -167,5 +173,74 @@ describe("batch writer", () => {
       message: /shutting down/,
     });
     assert.equal(await sink.isReady(), false);
+  });
+
+  test("contention is retried inside the writer with backoff; the sink stays ready", async () => {
+    const store = new FakeStore();
+    let retried = 0;
+    const sink = writer(store, {
+      metrics: {
+        ...metrics,
+        writeRetried: () => {
+          retried++;
+        },
+      },
+      contentionRetry: { baseDelayMs: 1, maxDelayMs: 5, budgetMs: 5_000 },
+    });
+    let failures = 3;
+    store.failWith = () =>
+      failures-- > 0
+        ? new AppError(ErrorCode.NEO4J_TRANSIENT, "DeadlockDetected", { retryable: true })
+        : undefined;
+    await sink.submit(rows("a", "b"));
+    assert.equal(retried, 3);
+    assert.deepEqual(store.writes, [["a", "b"]]);
+    assert.equal(await sink.isReady(), true, "contention is not an outage");
+    await sink.close();
+  });
+
+  test("contention beyond the retry budget answers 503 for that batch only; the sink stays up", async () => {
+    const store = new FakeStore();
+    const sink = writer(store, {
+      contentionRetry: { baseDelayMs: 1, maxDelayMs: 2, budgetMs: 30 },
+    });
+    store.failWith = () => new AppError(ErrorCode.NEO4J_TRANSIENT, "lock timeout");
+    await assert.rejects(sink.submit(rows("a")), { code: "NEO4J_TRANSIENT" });
+    assert.equal(await sink.isReady(), true);
+    store.failWith = undefined;
+    await sink.submit(rows("b"));
+    assert.deepEqual(store.writes, [["b"]]);
+    await sink.close();
+  });
+
+  test("conflicting redeliveries are counted and logged by event id; the request still succeeds", async () => {
+    const store = new FakeStore();
+    const counted: number[] = [];
+    const lines: { eventId?: string }[] = [];
+    const logger = createLogger({ name: "test", level: "warn" });
+    const capture = {
+      ...logger,
+      warn: (fields: { eventId?: string }) => void lines.push(fields),
+    } as unknown as typeof logger;
+    const sink = writer(store, {
+      logger: capture,
+      metrics: { ...metrics, eventConflicts: (n) => void counted.push(n) },
+    });
+    store.conflicts = ["a"];
+    await sink.submit(rows("a", "b"));
+    assert.deepEqual(counted, [1]);
+    assert.deepEqual(
+      lines.map((line) => line.eventId),
+      ["a"],
+    );
+    await sink.close();
+  });
+
+  test("the backoff delay is full jitter under an exponential, capped ceiling", () => {
+    const retry = { baseDelayMs: 10, maxDelayMs: 500, budgetMs: 1000 };
+    assert.equal(contentionDelayMs(0, retry, 0.999), 9);
+    assert.equal(contentionDelayMs(3, retry, 0.5), 40);
+    assert.equal(contentionDelayMs(20, retry, 0.999), 499);
+    assert.equal(contentionDelayMs(5, retry, 0), 0);
   });
 });

@@ -1,9 +1,9 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { AppError, ErrorCode, toAppError, type Logger } from "@cts/shared";
 import type { GraphRow } from "../core/graph-rows.js";
 import type { SinkMetrics } from "../core/ports.js";
-import { buildWriteBatch } from "../core/write-batch.js";
 import { queuedTrace, traceTransaction, type QueuedTrace } from "../telemetry.js";
-import type { GraphStore } from "./graph-store.js";
+import type { GraphStore, WriteOutcome } from "./graph-store.js";
 
 /** Tuning and collaborators of the single writer. */
 export interface BatchWriterOptions {
@@ -18,6 +18,31 @@ export interface BatchWriterOptions {
   readonly maxQueuedEvents: number;
   /** Interval between probes while Neo4j is unavailable. */
   readonly probeIntervalMs: number;
+  /** Backoff for writes that hit contention; defaults in CONTENTION_RETRY. */
+  readonly contentionRetry?: ContentionRetry;
+}
+
+/**
+ * Retries of a write that hit contention (NEO4J_TRANSIENT): "full jitter" exponential backoff,
+ * a random delay in [0, min(maxDelayMs, baseDelayMs * 2^attempt)], so replicas that deadlocked
+ * on each other do not collide again in lock step; after `budgetMs` the requests get 503.
+ */
+export interface ContentionRetry {
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly budgetMs: number;
+}
+
+export const CONTENTION_RETRY: ContentionRetry = {
+  baseDelayMs: 10,
+  maxDelayMs: 500,
+  budgetMs: 30_000,
+};
+
+/** The delay before retry number `attempt` (0-based), given a random number in [0, 1). */
+export function contentionDelayMs(attempt: number, retry: ContentionRetry, random: number): number {
+  const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** Math.min(attempt, 30));
+  return Math.floor(random * ceiling);
 }
 
 /** The single writer: every request's events go through it. */
@@ -52,6 +77,10 @@ function unavailable(message: string, cause?: unknown): AppError {
 
 const isOutage = (error: AppError) =>
   error.code === ErrorCode.NEO4J_UNAVAILABLE || error.code === ErrorCode.NEO4J_AUTH_FAILED;
+const isContention = (error: AppError) => error.code === ErrorCode.NEO4J_TRANSIENT;
+
+/** At most this many conflicting ids are logged one by one per transaction. */
+const CONFLICTS_LOGGED = 20;
 
 function fail(job: Job, error: AppError): void {
   if (job.settled) return;
@@ -63,11 +92,15 @@ function fail(job: Job, error: AppError): void {
  * One writer for the whole process: events of concurrent requests are grouped into one
  * transaction (group commit), at most one transaction is in flight, and a request is answered
  * only when all its events committed. One writer keeps hub nodes (Project, Region) from being
- * locked by competing transactions. While Neo4j is down every request fails fast with 503 and
- * a probe loop brings the writer back by itself.
+ * locked by competing transactions of this process. Other replicas on the same Neo4j still
+ * compete: a deadlock or lock timeout is contention, retried here with jittered backoff and
+ * never taken for an outage. Only connection loss (or refused credentials) marks Neo4j down:
+ * then every request fails fast with 503, /readyz is red, and a probe loop brings the writer
+ * back by itself.
  */
 export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
   const { store, logger, metrics } = options;
+  const retry = options.contentionRetry ?? CONTENTION_RETRY;
   let queue: Part[] = [];
   let queued = 0;
   let writing: Promise<void> | undefined;
@@ -123,19 +156,59 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     }
   };
 
+  /** One write, retried while it meets contention and the retry budget lasts. */
+  const writeRetrying = async (rows: readonly GraphRow[]): Promise<WriteOutcome> => {
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await store.write(rows);
+      } catch (error) {
+        const appError = toAppError(error);
+        if (!isContention(appError) || Date.now() - started >= retry.budgetMs) throw appError;
+        metrics.neo4jError(appError.code);
+        metrics.writeRetried();
+        // Neo4j answered, so it is reachable: contention must not turn /readyz red.
+        lastContact = Date.now();
+        logger.debug({ code: appError.code, attempt, err: appError.message }, "write retried");
+        await sleep(contentionDelayMs(attempt, retry, Math.random()));
+      }
+    }
+  };
+
+  const reportConflicts = (conflicts: readonly string[]) => {
+    if (conflicts.length === 0) return;
+    metrics.eventConflicts(conflicts.length);
+    for (const eventId of conflicts.slice(0, CONFLICTS_LOGGED)) {
+      logger.warn(
+        { eventId },
+        "event redelivered with other content than the stored one; kept the first write",
+      );
+    }
+    if (conflicts.length > CONFLICTS_LOGGED) {
+      logger.warn(
+        { conflicts: conflicts.length, logged: CONFLICTS_LOGGED },
+        "more redelivered events with other content than stored; kept the first writes",
+      );
+    }
+  };
+
   const commit = async (parts: readonly Part[]) => {
     const rows = parts.flatMap((part) => part.rows);
-    const batch = buildWriteBatch(rows);
     const started = performance.now();
-    await traceTransaction(
+    const outcome = await traceTransaction(
       parts.map((part) => part.job.trace),
-      { events: batch.actions.length },
-      () => store.write(batch),
+      { events: rows.length },
+      () => writeRetrying(rows),
     );
-    metrics.batchCommitted(batch.actions.length, (performance.now() - started) / 1000);
+    metrics.batchCommitted(outcome.events, (performance.now() - started) / 1000);
     lastContact = Date.now();
+    reportConflicts(outcome.conflicts);
     logger.debug(
-      { events: batch.actions.length, ms: Math.round(performance.now() - started) },
+      {
+        events: outcome.events,
+        written: outcome.written,
+        ms: Math.round(performance.now() - started),
+      },
       "batch committed",
     );
     for (const part of parts) {
@@ -169,6 +242,10 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
           markDown(appError);
           return;
         }
+        if (isContention(appError)) {
+          fail(job, appError);
+          continue;
+        }
         await isolate(
           parts.filter((part) => part.job === job),
           appError,
@@ -199,6 +276,11 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       if (isOutage(appError)) {
         for (const part of taken) fail(part.job, unavailable(appError.message, appError));
         markDown(appError);
+      } else if (isContention(appError)) {
+        // The retry budget is spent: 503 for these requests (the senders retry), but Neo4j is
+        // up, so the sink is not marked down.
+        logger.warn({ code: appError.code, err: appError.message }, "write gave up on contention");
+        for (const part of taken) fail(part.job, appError);
       } else {
         await isolate(taken, appError);
       }

@@ -1,46 +1,103 @@
-import neo4j, { type Driver, type Session } from "neo4j-driver";
-import { SCHEMA_STATEMENTS, writeStatements, type Statement } from "../core/cypher.js";
+import neo4j, { type Driver, type ManagedTransaction, type Session } from "neo4j-driver";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ErrorCode, isAppError } from "@cts/shared";
+import {
+  READ_QUERIES,
+  SCHEMA_STATEMENTS,
+  writeStatements,
+  type Statement,
+} from "../core/cypher.js";
+import type { GraphRow } from "../core/graph-rows.js";
 import { createRecentRows } from "../core/recent-rows.js";
 import { WARM_UP_BATCH } from "../core/warm-up-batch.js";
-import type { WriteBatch } from "../core/write-batch.js";
+import {
+  actionsOf,
+  buildWriteBatch,
+  compareWithStored,
+  dedupeRows,
+  type WriteBatch,
+} from "../core/write-batch.js";
 import { describeNeo4jError, type Neo4jConnectionConfig } from "./neo4j-connection.js";
+
+/** What one committed write did with its rows. */
+export interface WriteOutcome {
+  /** Distinct event ids the transaction covered (new, unchanged and conflicting). */
+  readonly events: number;
+  /** Ids that were new and are now stored. */
+  readonly written: number;
+  /** Ids redelivered with other content than the stored (or an earlier) copy; not written. */
+  readonly conflicts: readonly string[];
+}
 
 /** The sink's port to Neo4j: schema, batch writes and a liveness probe. */
 export interface GraphStore {
   /**
    * Creates constraints and indexes (idempotent), waits until the indexes are online, and
-   * compiles every write statement once, so the first events do not wait for query planning.
+   * compiles every statement once, so the first events do not wait for query planning.
    */
   ensureSchema(): Promise<void>;
-  /** Writes one batch in one transaction; resolves once it committed. */
-  write(batch: WriteBatch): Promise<void>;
+  /**
+   * Writes the rows in one transaction; resolves once it committed. An id Neo4j already holds
+   * is never rewritten: the same content is skipped, other content is reported as a conflict.
+   * Does not retry: a transient error (NEO4J_TRANSIENT) is the caller's to retry.
+   */
+  write(rows: readonly GraphRow[]): Promise<WriteOutcome>;
   /** Resolves when Neo4j answers a query; rejects with an AppError otherwise. */
   ping(): Promise<void>;
 }
 
 const TX_TIMEOUT_MS = 30_000;
 const INDEX_WAIT_SECONDS = 120;
+const SCHEMA_ATTEMPTS = 5;
 /** How long a committed shared row (user, resource, project...) is left out of later batches. */
 const RECENT_ROWS_TTL_MS = 60_000;
 const RECENT_ROWS_MAX = 100_000;
+const TX_CONFIG = { timeout: TX_TIMEOUT_MS, metadata: { app: "neo4j_sink" } } as const;
 
 /**
- * Runs `statements` in one write transaction. They are sent back to back without waiting for
- * each other (Bolt pipelines them on one connection) and run in order on the server. The
- * driver retries the function on transient errors; the statements are idempotent MERGEs, so a
- * retry after a commit whose reply got lost changes nothing.
+ * Runs `statements` in `tx`. They are sent back to back without waiting for each other (Bolt
+ * pipelines them on one connection) and run in order on the server.
+ */
+export async function runStatements(
+  tx: Pick<ManagedTransaction, "run">,
+  statements: readonly Statement[],
+): Promise<void> {
+  await Promise.all(statements.map((s) => tx.run(s.text, s.parameters)));
+}
+
+/**
+ * Runs `statements` in one write transaction with the driver's retries (the benchmark's
+ * baseline path; the sink itself retries in its writer, see createGraphStore).
  */
 export async function runInOneTransaction(
   session: Session,
   statements: readonly Statement[],
 ): Promise<void> {
-  await session.executeWrite(
-    async (tx) => {
-      await Promise.all(statements.map((s) => tx.run(s.text, s.parameters)));
-    },
-    { timeout: TX_TIMEOUT_MS, metadata: { app: "neo4j_sink" } },
-  );
+  await session.executeWrite((tx) => runStatements(tx, statements), TX_CONFIG);
 }
+
+/** Which of `rows` Neo4j stores already, and whether with the same content. */
+async function storedState(
+  tx: Pick<ManagedTransaction, "run">,
+  rows: readonly GraphRow[],
+): Promise<Map<string, boolean>> {
+  const stored = new Map<string, boolean>();
+  const found = await tx.run(READ_QUERIES.storedActions, { ids: rows.map((row) => row.id) });
+  if (found.records.length === 0) return stored;
+  const ids = new Set(found.records.map((record) => record.get("id") as string));
+  const compared = await tx.run(READ_QUERIES.sameActions, {
+    rows: actionsOf(rows.filter((row) => ids.has(row.id))),
+  });
+  for (const record of compared.records) {
+    stored.set(record.get("id") as string, record.get("same") === true);
+  }
+  return stored;
+}
+
+const neo4jCodeOf = (error: unknown): string => {
+  const code = typeof error === "object" && error !== null && "code" in error ? error.code : "";
+  return typeof code === "string" ? code : "";
+};
 
 /** The Neo4j adapter of the sink. All errors come out as AppErrors (describeNeo4jError). */
 export function createGraphStore(driver: Driver, config: Neo4jConnectionConfig): GraphStore {
@@ -48,45 +105,86 @@ export function createGraphStore(driver: Driver, config: Neo4jConnectionConfig):
     defaultAccessMode: neo4j.session.WRITE,
     ...(config.database === undefined ? {} : { database: config.database }),
   };
-  const withSession = async (work: (session: Session) => Promise<void>) => {
+  const withSession = async <T>(work: (session: Session) => Promise<T>): Promise<T> => {
     const session = driver.session(sessionConfig);
     try {
-      await work(session);
+      return await work(session);
     } catch (error) {
-      throw describeNeo4jError(error, config);
+      throw isAppError(error) ? error : describeNeo4jError(error, config);
     } finally {
       await session.close();
     }
   };
+
   const recent = createRecentRows({ ttlMs: RECENT_ROWS_TTL_MS, maxRows: RECENT_ROWS_MAX });
-  return {
-    ensureSchema: () =>
-      withSession(async (session) => {
-        // Called at start and after an outage: the database may have been replaced meanwhile.
+
+  // An explicit transaction, not executeWrite: the driver's retries wait a second or more
+  // between attempts; the writer retries contention itself with short jittered delays.
+  const write = (rows: readonly GraphRow[]) =>
+    withSession(async (session) => {
+      const distinct = dedupeRows(rows);
+      const tx = session.beginTransaction(TX_CONFIG);
+      let written: WriteBatch | undefined;
+      try {
+        const stored = await storedState(tx, distinct.rows);
+        const split = compareWithStored(distinct.rows, stored);
+        if (split.fresh.length > 0) {
+          written = recent.unseen(buildWriteBatch(split.fresh), Date.now());
+          await runStatements(tx, writeStatements(written));
+        }
+        await tx.commit();
+        if (written !== undefined) recent.committed(written, Date.now());
+        return {
+          events: distinct.rows.length,
+          written: split.fresh.length,
+          conflicts: [...distinct.conflicts, ...split.conflicts],
+        };
+      } catch (error) {
         recent.clear();
-        for (const text of SCHEMA_STATEMENTS) await session.run(text);
-        await session.run(`CALL db.awaitIndexes(${INDEX_WAIT_SECONDS})`);
-        // Plans every write statement for real rows, then rolls back (warm-up-batch.ts).
-        const tx = session.beginTransaction({ timeout: TX_TIMEOUT_MS });
-        try {
-          for (const statement of writeStatements(WARM_UP_BATCH)) {
-            await tx.run(statement.text, statement.parameters);
-          }
-        } finally {
-          await tx.rollback();
-        }
-      }),
-    write: (batch) =>
-      withSession(async (session) => {
-        const fresh = recent.unseen(batch, Date.now());
-        try {
-          await runInOneTransaction(session, writeStatements(fresh));
-        } catch (error) {
+        throw error;
+      } finally {
+        if (tx.isOpen()) await tx.rollback().catch(() => undefined);
+      }
+    });
+
+  // Several replicas starting at once create the same constraints concurrently; a transient
+  // error or an "already exists" race is settled by running the idempotent statements again.
+  const ensureSchema = async () => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await withSession(async (session) => {
+          // Called at start and after an outage: the database may have been replaced meanwhile.
           recent.clear();
-          throw error;
-        }
-        recent.committed(fresh, Date.now());
-      }),
+          for (const text of SCHEMA_STATEMENTS) await session.run(text);
+          await session.run(`CALL db.awaitIndexes(${INDEX_WAIT_SECONDS})`);
+          // Plans every statement for real rows, then rolls back (warm-up-batch.ts).
+          const tx = session.beginTransaction(TX_CONFIG);
+          try {
+            const ids = WARM_UP_BATCH.actions.map((action) => action.id);
+            await tx.run(READ_QUERIES.storedActions, { ids });
+            await tx.run(READ_QUERIES.sameActions, { rows: WARM_UP_BATCH.actions });
+            for (const statement of writeStatements(WARM_UP_BATCH)) {
+              await tx.run(statement.text, statement.parameters);
+            }
+          } finally {
+            await tx.rollback();
+          }
+        });
+        return;
+      } catch (error) {
+        const racing =
+          isAppError(error) &&
+          (error.code === ErrorCode.NEO4J_TRANSIENT ||
+            neo4jCodeOf(error.cause).includes("AlreadyExists"));
+        if (!racing || attempt >= SCHEMA_ATTEMPTS) throw error;
+        await sleep(50 + Math.random() * 200 * attempt);
+      }
+    }
+  };
+
+  return {
+    ensureSchema,
+    write,
     ping: () =>
       withSession(async (session) => {
         await session.run("RETURN 1");

@@ -1,7 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Registry } from "prom-client";
 import { ErrorCode, toAppError, type AppError, type Logger } from "@cts/shared";
-import { detectContentMode } from "../core/cloudevent-parser.js";
+import { binaryEventId, detectContentMode, withEventId } from "../core/cloudevent-parser.js";
 import type { RejectReason, SinkMetrics } from "../core/ports.js";
 import { requestToGraphRows } from "../core/request-rows.js";
 import { receiveTrace } from "../telemetry.js";
@@ -39,6 +39,8 @@ function statusOf(error: AppError): { status: number; reason: RejectReason } {
     case ErrorCode.NEO4J_AUTH_FAILED:
     case ErrorCode.OIDC_ISSUER_UNAVAILABLE:
       return { status: 503, reason: "unavailable" };
+    case ErrorCode.NEO4J_TRANSIENT:
+      return { status: 503, reason: "contention" };
     default:
       return { status: 500, reason: "internal" };
   }
@@ -91,7 +93,8 @@ export function createApp(deps: AppDeps): Express {
       response.status(202).end();
       traced?.finish(202);
     } catch (error) {
-      const appError = toAppError(error);
+      // A rejection names its event whenever the request carries a usable ce-id.
+      const appError = withEventId(toAppError(error), request.headersDistinct);
       const { reason, status } = statusOf(appError);
       metrics.rejected(reason, Math.max(events, 1));
       sendError(response, appError, deps);
@@ -104,7 +107,7 @@ export function createApp(deps: AppDeps): Express {
         ...appError.details,
       };
       if (status === 500) logger.error({ ...fields, err: appError.cause }, "request failed");
-      else if (status === 503) logger.debug(fields, "request refused; Neo4j unavailable");
+      else if (status === 503) logger.debug(fields, "request refused; Neo4j unavailable or busy");
       else logger.warn(fields, "request rejected");
     }
   });
@@ -143,12 +146,17 @@ export function createApp(deps: AppDeps): Express {
   });
 
   // eslint-disable-next-line max-params -- express knows an error handler by its four parameters
-  app.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {
+  app.use((error: unknown, request: Request, response: Response, _next: NextFunction) => {
     if (response.headersSent) return;
     // express and its helpers mark client faults (a malformed path, say) with a 4xx status.
     const status = (error as { status?: unknown }).status;
     if (typeof status === "number" && status >= 400 && status < 500) {
-      response.status(status).json({ error: "BAD_REQUEST", reason: "malformed request" });
+      const eventId = binaryEventId(request.headersDistinct);
+      response.status(status).json({
+        error: "BAD_REQUEST",
+        reason: "malformed request",
+        ...(eventId === undefined ? {} : { eventId }),
+      });
       return;
     }
     const appError = toAppError(error);

@@ -27,6 +27,21 @@ const codeOf = (error: unknown): string =>
   typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
 
 /**
+ * Transient errors that mean "another transaction was in the way", not "Neo4j is gone": a
+ * deadlock between concurrent writers (several sink replicas), a lock wait that timed out, or
+ * any other Neo.TransientError. Connection loss (ServiceUnavailable, SessionExpired, a broken
+ * socket) is not among them.
+ */
+export function isContention(code: string): boolean {
+  return (
+    code.startsWith("Neo.TransientError.") ||
+    code.endsWith(".DeadlockDetected") ||
+    code.endsWith(".LockAcquisitionTimeout") ||
+    code.endsWith(".LockClientStopped")
+  );
+}
+
+/**
  * Turns a driver error into an AppError whose message says what to check. The password is
  * never part of it; the user name and URI are.
  */
@@ -45,6 +60,13 @@ export function describeNeo4jError(error: unknown, config: Neo4jConnectionConfig
       ErrorCode.CONFIG_INVALID,
       `Neo4j at ${config.uri} has no database "${config.database ?? "(default)"}"; check NEO4J_DATABASE`,
       { cause: error },
+    );
+  }
+  if (isContention(code)) {
+    return new AppError(
+      ErrorCode.NEO4J_TRANSIENT,
+      `Neo4j at ${config.uri} answered a transient error (${code}); the write is retried`,
+      { cause: error, retryable: true },
     );
   }
   // Codes without the "Neo." prefix come from the driver itself (no connection, pool exhausted,

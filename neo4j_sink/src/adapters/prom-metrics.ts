@@ -42,6 +42,16 @@ export function createPromMetrics(registry: Registry): SinkMetrics {
     labelNames: ["code"] as const,
     registers,
   });
+  const conflicts = new Counter({
+    name: "neo4j_sink_event_conflicts_total",
+    help: "Events redelivered with an id already stored but other content (the first write is kept)",
+    registers,
+  });
+  const retries = new Counter({
+    name: "neo4j_sink_write_retries_total",
+    help: "Write transactions tried again after contention (deadlock, lock timeout, transient error)",
+    registers,
+  });
   const queueDepth = new Gauge({
     name: "neo4j_sink_queue_events",
     help: "Events waiting for the writer",
@@ -61,6 +71,12 @@ export function createPromMetrics(registry: Registry): SinkMetrics {
     },
     neo4jError: (code) => {
       neo4jErrors.inc({ code });
+    },
+    eventConflicts: (events) => {
+      conflicts.inc(events);
+    },
+    writeRetried: () => {
+      retries.inc();
     },
     queueDepth: (events) => {
       queueDepth.set(events);

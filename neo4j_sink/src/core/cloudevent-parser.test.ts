@@ -9,7 +9,13 @@ import {
   structuredMessage,
   traceToCloudEvent,
 } from "@cts/shared";
-import { detectContentMode, parseCloudEvents, type RequestHeaders } from "./cloudevent-parser.js";
+import {
+  binaryEventId,
+  detectContentMode,
+  parseCloudEvents,
+  withEventId,
+  type RequestHeaders,
+} from "./cloudevent-parser.js";
 import { isRfc3339 } from "./rfc3339.js";
 
 const origin = {
@@ -167,6 +173,51 @@ describe("binary mode", () => {
     );
     rejects(() => parse(message.headers, ""), "CE_INVALID", /empty/);
     rejects(() => parse(message.headers, "{not json"), "CE_INVALID", /not valid JSON/);
+  });
+
+  test("every rejection of a request with a valid ce-id names that event id", () => {
+    const message = binaryMessage(event);
+    const cases: [RequestHeaders, string][] = [
+      [{ ...message.headers, "ce-subject": "%FF%FE" }, message.body],
+      [{ ...message.headers, "ce-source": "%C3%28" }, message.body],
+      [{ ...message.headers, "ce-region": ["eu-de", "eu-nl"] }, message.body],
+      [{ ...message.headers, "ce-specversion": "0.3" }, message.body],
+      [message.headers, "{not json"],
+      [message.headers, ""],
+      [message.headers, "[1,2]"],
+    ];
+    for (const [headers, body] of cases) {
+      assert.throws(
+        () => parse(headers, body),
+        (error: unknown) => {
+          assert.ok(isAppError(error));
+          assert.equal(error.details["eventId"], "t-1", error.message);
+          assert.match(error.message, /id "t-1"/);
+          return true;
+        },
+      );
+    }
+    // An id that is itself undecodable is not valid, so there is nothing to name.
+    assert.throws(
+      () => parse({ ...message.headers, "ce-id": "%FF" }, message.body),
+      (error: unknown) => isAppError(error) && error.details["eventId"] === undefined,
+    );
+  });
+
+  test("withEventId names a 400 raised before parsing after the request's ce-id", () => {
+    const message = binaryMessage(event);
+    let caught: unknown;
+    try {
+      detectContentMode({ ...message.headers, "content-type": ["application/json", "text/x"] });
+    } catch (error) {
+      caught = error;
+    }
+    assert.ok(isAppError(caught));
+    const named = withEventId(caught, message.headers);
+    assert.equal(named.details["eventId"], "t-1");
+    assert.match(named.message, /^id "t-1": header content-type appears 2 times/);
+    assert.equal(binaryEventId({ "ce-id": ["a", "b"] }), undefined);
+    assert.equal(binaryEventId({ "ce-id": "caf%C3%A9" }), "café");
   });
 
   test("data that is not a CTS trace is CE_DATA_INVALID, and the reason never quotes the body", () => {

@@ -66,13 +66,47 @@ function invalid(reason: string, where: Where, code: ErrorCode = ErrorCode.CE_IN
   });
 }
 
-function single(headers: RequestHeaders, name: string): string | undefined {
+function single(headers: RequestHeaders, name: string, where: Where = {}): string | undefined {
   const value = headers[name];
   if (value === undefined || typeof value === "string") return value;
   if (value.length > 1) {
-    throw invalid(`header ${name} appears ${value.length} times; send it once`, {});
+    throw invalid(`header ${name} appears ${value.length} times; send it once`, where);
   }
   return value[0];
+}
+
+/**
+ * The event id a binary-mode request carries in `ce-id`, when that header is present once,
+ * decodes and is not empty; undefined otherwise. Read before anything else is checked, so a
+ * rejection caused by another header or the body still names the event.
+ */
+export function binaryEventId(headers: RequestHeaders): string | undefined {
+  const raw = headers["ce-id"];
+  const value = typeof raw === "string" ? raw : raw?.length === 1 ? raw[0] : undefined;
+  if (value === undefined) return undefined;
+  try {
+    const id = decodeHeaderValue(value);
+    return id === "" ? undefined : id;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A 400 error that does not name its event yet, named after the request's `ce-id` when that is
+ * valid (see {@link binaryEventId}); any other error is returned as it is.
+ */
+export function withEventId(error: AppError, headers: RequestHeaders): AppError {
+  const invalidEvent =
+    error.code === ErrorCode.CE_INVALID || error.code === ErrorCode.CE_DATA_INVALID;
+  if (!invalidEvent || error.details["eventId"] !== undefined) return error;
+  const id = binaryEventId(headers);
+  if (id === undefined) return error;
+  return new AppError(error.code, `${label({ id })}${error.message}`, {
+    cause: error.cause,
+    retryable: error.retryable,
+    details: { ...error.details, eventId: id },
+  });
 }
 
 /**
@@ -120,12 +154,12 @@ export function detectContentMode(headers: RequestHeaders): ContentMode {
   return "binary";
 }
 
-function parseJson(body: string, what: string): unknown {
+function parseJson(body: string, what: string, where: Where = {}): unknown {
   try {
     return JSON.parse(body) as unknown;
   } catch {
     // The parser's own message quotes the body, which may hold secrets; say only where.
-    throw invalid(`${what} is not valid JSON`, {});
+    throw invalid(`${what} is not valid JSON`, where);
   }
 }
 
@@ -200,19 +234,21 @@ function checkTrace(data: unknown, where: Where): CtsTrace {
 
 /** Binary mode: attributes in percent-encoded `ce-*` headers, the trace as the body. */
 function parseBinary(headers: RequestHeaders, body: string): ReceivedEvent {
+  const id = binaryEventId(headers);
+  const where: Where = id === undefined ? {} : { id };
   const values: Record<string, string> = {};
   for (const name of Object.keys(headers)) {
     if (!name.startsWith("ce-")) continue;
     const attribute = name.slice(3);
     // Unknown oddly named headers are skipped rather than failing a valid event.
     if (!ATTRIBUTE_NAME.test(attribute)) continue;
-    const raw = single(headers, name);
+    const raw = single(headers, name, where);
     if (raw === undefined) continue;
     try {
       values[attribute] = decodeHeaderValue(raw);
     } catch (error) {
       if (error instanceof HeaderDecodingError) {
-        throw invalid(`header ${name}: ${error.message}`, {});
+        throw invalid(`header ${name}: ${error.message}`, where);
       }
       throw error;
     }
@@ -231,7 +267,7 @@ function parseBinary(headers: RequestHeaders, body: string): ReceivedEvent {
   if (body.trim() === "") {
     throw invalid("the body is empty; it must carry the CTS trace", checked.where);
   }
-  const trace = checkTrace(parseJson(body, "the body"), checked.where);
+  const trace = checkTrace(parseJson(body, "the body", checked.where), checked.where);
   const extensions: Record<string, string> = {};
   for (const [name, value] of Object.entries(values)) {
     if (!CONTEXT_ATTRIBUTES.has(name)) extensions[name] = value;

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { NODE_KEYS, SCHEMA_STATEMENTS, WRITE_QUERIES, writeStatements } from "./cypher.js";
+import {
+  NODE_KEYS,
+  SCHEMA_STATEMENTS,
+  WRITE_ORDER,
+  WRITE_QUERIES,
+  writeStatements,
+} from "./cypher.js";
 import { buildWriteBatch } from "./write-batch.js";
 import type { GraphRow } from "./graph-rows.js";
 
@@ -58,7 +64,7 @@ describe("Cypher", () => {
   test("values only travel as parameters: statement texts are constants, whatever the data", () => {
     const statements = writeStatements(buildWriteBatch([row("a"), row("b")]));
     const texts = new Set<string>(Object.values(WRITE_QUERIES));
-    assert.equal(statements.length, 7);
+    assert.equal(statements.length, 11);
     for (const statement of statements) {
       assert.ok(texts.has(statement.text));
       assert.ok(!statement.text.includes(hostile));
@@ -80,19 +86,42 @@ describe("Cypher", () => {
     }
   });
 
-  test("empty lists are left out", () => {
+  test("empty lists are left out; nodes are written before relationships", () => {
     const statements = writeStatements({
-      places: [{ projectId: "p", regionId: "r" }],
+      projects: ["p"],
+      regions: ["r"],
       domains: [],
       users: [],
       resources: [],
-      memberships: [],
       ips: [],
       actions: [],
+      locations: [{ projectId: "p", regionId: "r" }],
+      userDomains: [],
+      memberships: [],
+      actionLinks: [],
     });
     assert.deepEqual(
       statements.map((s) => s.text),
-      [WRITE_QUERIES.places],
+      [WRITE_QUERIES.projects, WRITE_QUERIES.regions, WRITE_QUERIES.locations],
     );
+    const order = WRITE_ORDER.map((name) => WRITE_QUERIES[name]);
+    const firstRelationship = order.findIndex((text) => /MERGE \(\w+\)-\[/.test(text));
+    assert.ok(
+      order.slice(firstRelationship).every((text) => !/MERGE \(\w*:/.test(text)),
+      "no node is MERGEd after the first relationship",
+    );
+  });
+
+  test("a shared node whose properties did not change is not SET (no write lock)", () => {
+    for (const name of ["domains", "users", "resources"] as const) {
+      assert.match(
+        WRITE_QUERIES[name],
+        /FOREACH \(_ IN CASE WHEN [^]* THEN \[1\] ELSE \[\] END \|\s+SET /,
+        name,
+      );
+      assert.doesNotMatch(WRITE_QUERIES[name], /\nSET /, name);
+    }
+    assert.doesNotMatch(WRITE_QUERIES.actions, /\nSET /, "an Action is only SET on create");
+    assert.match(WRITE_QUERIES.actions, /ON CREATE SET/);
   });
 });

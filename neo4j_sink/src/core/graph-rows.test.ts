@@ -87,10 +87,37 @@ describe("event to graph row (docs/graph-model.md)", () => {
     );
     assert.equal(named.userId, "DOM/bob");
     assert.equal(named.domainId, "ext-dom");
-    const bare = eventToGraphRow(received({ user: { name: "eve" } }), options);
-    assert.equal(bare.userId, "ext-dom/eve");
     const none = eventToGraphRow(received({ user: null }), options);
     assert.deepEqual([none.userId, none.domainId], [null, null]);
+  });
+
+  test("fallback User keys never collide across domains (name, id only, neither)", () => {
+    const key = (user: Record<string, unknown>, extensions = { domain: "ext-dom" }) =>
+      eventToGraphRow(
+        received({ user }, { extensions: { tenant: "p1", region: "eu-de", ...extensions } }),
+        options,
+      );
+    // Account A is named like account B's id: the two bobs must stay two users.
+    const byName = key({ name: "bob", domain: { id: "dom-a", name: "dom-b" } });
+    const byId = key({ name: "bob", domain: { id: "dom-b" } });
+    assert.equal(byName.userId, "dom-b/bob");
+    assert.equal(byId.userId, "id:dom-b/bob");
+    assert.equal(byId.domainId, "dom-b");
+    // No domain in the trace: the polled account (extension) is not the user's own, so the key
+    // does not use it; the BELONGS_TO link still does.
+    const bare = key({ name: "eve" });
+    assert.equal(bare.userId, "(unknown domain)/eve");
+    assert.equal(bare.domainId, "ext-dom");
+    const ownAccount = key({ name: "eve", domain: { name: "ext-dom" } });
+    assert.notEqual(bare.userId, ownAccount.userId);
+    const nothing = key({ name: "eve" }, { domain: "" });
+    assert.equal(nothing.userId, "(unknown domain)/eve");
+    assert.equal(nothing.domainId, null);
+    // Before: "" domain gave "/eve", "ext-dom/eve" clashed with a domain named "ext-dom".
+    const keys = new Set([byName, byId, bare, ownAccount].map((row) => row.userId));
+    assert.equal(keys.size, 4);
+    // A user id is taken as it is, whatever the domain says.
+    assert.equal(key({ id: "u-9", name: "bob", domain: { name: "dom-b" } }).userId, "u-9");
   });
 
   test("the resource key uses the name when there is no id; no id and no name means no resource", () => {

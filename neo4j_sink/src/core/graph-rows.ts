@@ -100,15 +100,52 @@ function placeOf(event: ReceivedEvent): { projectId: string; regionId: string } 
   return { projectId, regionId };
 }
 
-/** The User key: user.id, else `<domain name>/<user name>` (domain id when the name is absent). */
+/**
+ * Prefix of the fallback User key when only the domain id is known. A `:` cannot occur in an
+ * OTC account (domain) name, so such a key never equals a `<domain name>/<user name>` key, even
+ * when one account's name happens to read like another account's id.
+ */
+export const DOMAIN_ID_KEY_PREFIX = "id:";
+/**
+ * Domain part of the fallback User key when the trace names no domain at all. Parentheses and
+ * spaces cannot occur in an account name or id, so it clashes with no real domain's user.
+ */
+export const UNKNOWN_DOMAIN_KEY = "(unknown domain)";
+
+/**
+ * The User key: user.id; without it `<domain name>/<user name>`; without a domain name
+ * `id:<domain id>/<user name>`; without either `(unknown domain)/<user name>`. The three
+ * fallback forms cannot equal each other or a user id.
+ */
+export function userKey(
+  userId: string | null,
+  userName: string,
+  domain: { readonly id: string | null; readonly name: string | null },
+): string {
+  if (userId !== null) return userId;
+  if (domain.name !== null) return `${domain.name}/${userName}`;
+  if (domain.id !== null) return `${DOMAIN_ID_KEY_PREFIX}${domain.id}/${userName}`;
+  return `${UNKNOWN_DOMAIN_KEY}/${userName}`;
+}
+
+/**
+ * The acting user, its key (see {@link userKey}) and its domain. The key uses only the domain
+ * the trace gives for the user: the `domain` extension is the polled account, which for an
+ * agency or switched-role user is not the user's own, so keying by it could merge users of two
+ * accounts. The BELONGS_TO link still falls back to the extension.
+ */
 function userOf(event: ReceivedEvent) {
   const user = event.trace.user;
   const userName = text(user?.name);
-  const domainId = text(user?.domain?.id) ?? text(event.extensions["domain"]);
+  const ownDomainId = text(user?.domain?.id);
   const domainName = text(user?.domain?.name);
-  let userId = text(user?.id);
-  if (userId === null && userName !== null) userId = `${domainName ?? domainId ?? ""}/${userName}`;
-  if (userId === null) return { userId, userName, domainId: null, domainName: null };
+  const id = text(user?.id);
+  if (id === null && userName === null) {
+    return { userId: null, userName, domainId: null, domainName: null };
+  }
+  const userId =
+    userName === null ? id : userKey(id, userName, { id: ownDomainId, name: domainName });
+  const domainId = ownDomainId ?? text(event.extensions["domain"]);
   return { userId, userName, domainId, domainName };
 }
 

@@ -8,6 +8,7 @@ export type RejectReason =
   | "too_large"
   | "unsupported_media_type"
   | "unavailable"
+  | "contention"
   | "internal";
 
 /** What the sink counts. Implemented with prom-client in adapters/prom-metrics.ts. */
@@ -20,6 +21,13 @@ export interface SinkMetrics {
   batchCommitted(events: number, seconds: number): void;
   /** A write or probe failed with this error code. */
   neo4jError(code: string): void;
+  /**
+   * Events redelivered with the same id but other content than the stored Action; the first
+   * write is kept.
+   */
+  eventConflicts(events: number): void;
+  /** A write hit contention (a deadlock, a lock timeout) and is tried again. */
+  writeRetried(): void;
   /** Events waiting for the writer. */
   queueDepth(events: number): void;
 }

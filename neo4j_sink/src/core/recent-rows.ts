@@ -1,7 +1,17 @@
 import type { WriteBatch } from "./write-batch.js";
 
-/** The lists of a batch that describe shared nodes (every list but the actions). */
-const SHARED = ["places", "domains", "users", "resources", "memberships", "ips"] as const;
+/** The lists of a batch that describe shared nodes and their relationships (not the actions'). */
+const SHARED = [
+  "projects",
+  "regions",
+  "domains",
+  "users",
+  "resources",
+  "ips",
+  "locations",
+  "userDomains",
+  "memberships",
+] as const satisfies readonly (keyof WriteBatch)[];
 type SharedList = (typeof SHARED)[number];
 
 /** Tuning of the memory of committed shared rows. */
@@ -13,7 +23,8 @@ export interface RecentRowsOptions {
 }
 
 /**
- * The shared rows (projects and regions, domains, users, resources, memberships, IPs) that
+ * The shared rows (projects, regions, domains, users, resources, IPs and the relationships
+ * between them: project regions, user domains, resource memberships) that
  * committed recently, so the next batches leave them out: in binary mode, where a transaction
  * carries only as many events as there are connections, re-MERGEing the same few shared nodes
  * in every transaction costs Neo4j more than the actions themselves (bench/README.md).
@@ -24,7 +35,7 @@ export interface RecentRowsOptions {
  * only its descriptive properties would wait until the row is written again (at most `ttlMs`).
  */
 export interface RecentRows {
-  /** `batch` without the shared rows committed within the TTL (actions are never left out). */
+  /** `batch` without the shared rows committed within the TTL (actions and their links never). */
   unseen(batch: WriteBatch, now: number): WriteBatch;
   /** Remembers the shared rows of a batch that committed. */
   committed(batch: WriteBatch, now: number): void;
@@ -50,15 +61,11 @@ export function createRecentRows(options: RecentRowsOptions): RecentRows {
   return {
     unseen(batch, now) {
       if (size === 0) return batch;
-      return {
-        places: batch.places.filter((row) => !fresh("places", row, now)),
-        domains: batch.domains.filter((row) => !fresh("domains", row, now)),
-        users: batch.users.filter((row) => !fresh("users", row, now)),
-        resources: batch.resources.filter((row) => !fresh("resources", row, now)),
-        memberships: batch.memberships.filter((row) => !fresh("memberships", row, now)),
-        ips: batch.ips.filter((row) => !fresh("ips", row, now)),
-        actions: batch.actions,
-      };
+      const left = { ...batch } as Record<SharedList, readonly unknown[]>;
+      for (const list of SHARED) {
+        left[list] = batch[list].filter((row: unknown) => !fresh(list, row, now));
+      }
+      return { ...batch, ...left } as WriteBatch;
     },
     committed(batch, now) {
       for (const list of SHARED) {

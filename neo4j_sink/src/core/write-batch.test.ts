@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { GraphRow } from "./graph-rows.js";
-import { buildWriteBatch } from "./write-batch.js";
+import { buildWriteBatch, compareWithStored, dedupeRows } from "./write-batch.js";
 
 function row(overrides: Partial<GraphRow>): GraphRow {
   return {
@@ -56,12 +56,22 @@ describe("write batch", () => {
       "the first copy of a duplicate wins",
     );
     assert.deepEqual(batch.users, [
-      { id: "u1", name: "alice", domainId: "d1" },
-      { id: "u2", name: "bob", domainId: "d1" },
+      { id: "u1", name: "alice" },
+      { id: "u2", name: "bob" },
+    ]);
+    assert.deepEqual(batch.userDomains, [
+      { id: "u1", domainId: "d1" },
+      { id: "u2", domainId: "d1" },
     ]);
     assert.deepEqual(batch.domains, [{ id: "d1", name: "DOM" }], "a later name fills a null one");
     assert.deepEqual(batch.ips, ["192.0.2.1", "192.0.2.9"]);
-    assert.deepEqual(batch.places, [{ projectId: "p1", regionId: "eu-de" }]);
+    assert.deepEqual(batch.projects, ["p1"]);
+    assert.deepEqual(batch.regions, ["eu-de"]);
+    assert.deepEqual(batch.locations, [{ projectId: "p1", regionId: "eu-de" }]);
+    assert.deepEqual(
+      batch.actionLinks.map((l) => l.id),
+      ["a", "b", "c"],
+    );
     assert.equal(batch.resources.length, 1);
     assert.deepEqual(batch.memberships, [{ key: "IAM/user/u1", projectId: "p1" }]);
   });
@@ -101,8 +111,49 @@ describe("write batch", () => {
       row({ userId: null, domainId: null, resourceKey: null, sourceIp: null }),
     ]);
     assert.deepEqual(
-      [batch.users, batch.domains, batch.resources, batch.memberships, batch.ips],
-      [[], [], [], [], []],
+      [
+        batch.users,
+        batch.domains,
+        batch.userDomains,
+        batch.resources,
+        batch.memberships,
+        batch.ips,
+      ],
+      [[], [], [], [], [], []],
     );
+  });
+
+  test("a second copy of an id with other content is a conflict; an identical copy is not", () => {
+    const { rows, conflicts } = dedupeRows([
+      row({ id: "a" }),
+      row({ id: "a" }),
+      row({ id: "b" }),
+      row({ id: "a", name: "logout" }),
+      row({ id: "b", userId: "u9" }),
+    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.id, r.name, r.userId]),
+      [
+        ["a", "login", "u1"],
+        ["b", "login", "u1"],
+      ],
+    );
+    assert.deepEqual(conflicts, ["a", "b"]);
+  });
+
+  test("rows are split into fresh, unchanged and conflicting by what Neo4j stores", () => {
+    const split = compareWithStored(
+      [row({ id: "new" }), row({ id: "same" }), row({ id: "other" })],
+      new Map([
+        ["same", true],
+        ["other", false],
+      ]),
+    );
+    assert.deepEqual(
+      split.fresh.map((r) => r.id),
+      ["new"],
+    );
+    assert.deepEqual(split.unchanged, ["same"]);
+    assert.deepEqual(split.conflicts, ["other"]);
   });
 });
