@@ -124,7 +124,8 @@ export function dedupeRows(rows: readonly GraphRow[]): {
   const first = new Map<string, { row: GraphRow; content: string }>();
   const conflicts: string[] = [];
   for (const row of rows) {
-    const content = JSON.stringify(actionParams(row));
+    // The trace context is per delivery, not content (see CONTENT_PROPERTIES in cypher.ts).
+    const content = JSON.stringify({ ...actionParams(row), traceparent: null, tracestate: null });
     const seen = first.get(row.id);
     if (seen === undefined) first.set(row.id, { row, content });
     else if (seen.content !== content) conflicts.push(row.id);
