@@ -24,6 +24,9 @@ const USAGE = `usage: pnpm simulator [options]
   --fault-scope S       cts (default), iam or all
   --retry-after SECONDS Retry-After of throttled answers (default 1)
   --slow-ms MS          delay of slow answers (default 2000)
+  --detections RULES    also serve the firing pattern of detection rules: all, or ID,ID,...
+                        (their firing fixtures, placed in the last day or two; then
+                        pnpm detect --since <the window start printed>)
   --cloud NAME          cloud name in the printed clouds.yaml (default simulator)
   --write-clouds PATH   also write that clouds.yaml to PATH
   --verbose             log every request (JSON lines on stderr)
@@ -101,6 +104,7 @@ async function main(argv: readonly string[]): Promise<number> {
       "fault-scope": { type: "string" },
       "retry-after": { type: "string" },
       "slow-ms": { type: "string" },
+      detections: { type: "string" },
       cloud: { type: "string" },
       "write-clouds": { type: "string" },
       verbose: { type: "boolean" },
@@ -140,6 +144,14 @@ async function main(argv: readonly string[]): Promise<number> {
         }
       : {}),
     ...(faults === undefined ? {} : { faults }),
+    ...(values.detections === undefined
+      ? {}
+      : {
+          detections:
+            values.detections === "all"
+              ? ("all" as const)
+              : values.detections.split(",").filter((id) => id !== ""),
+        }),
     ...(values.verbose === true
       ? {
           logger: createLogger({
@@ -159,6 +171,12 @@ async function main(argv: readonly string[]): Promise<number> {
       `OTC simulator listening on ${simulator.url} (seed ${seed}, ${rate} traces/s${preloadCount > 0 ? `, ${preloadCount} preloaded` : ""}${faults === undefined ? "" : `, faults every ${faults.every}: ${faults.kinds.join(",")}`})`,
       `  IAM  ${simulator.iamUrl}`,
       `  CTS  ${simulator.ctsUrl}`,
+      ...(simulator.detections === undefined
+        ? []
+        : [
+            `  detection patterns of ${simulator.detections.rules.length} rules (${simulator.detections.traces.length} traces); after collecting them:`,
+            `    pnpm detect --since ${new Date(simulator.detections.since).toISOString()}`,
+          ]),
       "",
       values["write-clouds"] === undefined
         ? "Save this as ./clouds.yaml (or point OS_CLIENT_CONFIG_FILE at it):"

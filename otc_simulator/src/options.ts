@@ -76,6 +76,11 @@ export interface SimulatorOptions {
   readonly generator?: GeneratorOptions;
   readonly preload?: PreloadOptions;
   readonly faults?: FaultOptions;
+  /**
+   * Serve the firing pattern of these detection rules (their firing fixture cases, placed in
+   * the last day or two); `"all"` for every rule. See generator/detection-patterns.ts.
+   */
+  readonly detections?: "all" | readonly string[];
   /** Extra traces to serve, exactly as given (see `Simulator.addTraces`). */
   readonly traces?: readonly RawCtsTrace[];
   /** Request log at debug level; silent by default. */

@@ -19,6 +19,7 @@ import {
 import { createTokenRegistry } from "./request-auth.js";
 import { createTraceStore, type StoredTrace } from "./trace-store.js";
 import { createTraffic } from "./traffic.js";
+import { detectionPatterns, type DetectionPatterns } from "./generator/detection-patterns.js";
 
 /** Counters for tests and the CLI. */
 interface SimulatorStats {
@@ -45,6 +46,8 @@ export interface Simulator {
   /** The tenant: user, password, access key, secret key, project and domain names. */
   readonly credentials: SimIdentity;
   readonly clock: Clock;
+  /** The detection patterns served (option `detections`): their window start and rules. */
+  readonly detections: DetectionPatterns | undefined;
   /**
    * Serves these traces exactly as given (any shape, invalid ones too). Ordering and paging use
    * `trace_id` (or a generated stand-in), `time` (or now) and `record_time` (or `time`).
@@ -140,6 +143,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   if (options.preload !== undefined) traffic.preload(options.preload);
   if (options.traces !== undefined) traffic.add(options.traces, clock.now());
+  const detections =
+    options.detections === undefined
+      ? undefined
+      : detectionPatterns({
+          now: clock.now(),
+          identity,
+          idPrefix: `${identity.projectId.slice(0, 8)}-`,
+          ...(options.detections === "all" ? {} : { rules: options.detections }),
+        });
+  if (detections !== undefined) traffic.add(detections.traces, clock.now());
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const target = request.url ?? "/";
@@ -242,6 +255,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     region: identity.region,
     credentials: identity,
     clock,
+    detections,
     addTraces: (traces) => traffic.add(traces, clock.now()),
     preload: (preload) => {
       traffic.preload(preload);
