@@ -1,7 +1,8 @@
 /**
  * `pnpm demo [--duration SECONDS]`: the whole pipeline on this machine. A local Neo4j (or
  * NEO4J_URI), the OTC simulator generating traffic, the sink, and the exporter polling every
- * minute; live progress; Ctrl-C (or --duration) stops the services and prints a summary.
+ * minute; live progress; Ctrl-C (or --duration) stops the services and prints a summary that
+ * ends with what the detection rules found (the simulator also serves every rule's firing pattern).
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -17,13 +18,16 @@ import {
   waitForHttp,
   type ManagedProcess,
 } from "@cts/devkit";
+import { loadRules, runDetections, summaryReport } from "@cts/detections";
 import { startSimulator, type Simulator } from "@cts/otc_simulator";
 
 const USAGE = `usage: pnpm demo [--duration SECONDS] [--rate TRACES_PER_SECOND] [--seed N]
                  [--simulator-port N] [--sink-port N] [--exporter-port N]
 
 Runs Neo4j (pnpm neo4j start, unless NEO4J_URI and NEO4J_PASSWORD are set), the OTC simulator,
-neo4j_sink and cts_exporter (polling every minute). Ctrl-C stops it; --duration stops it by itself.`;
+neo4j_sink and cts_exporter (polling every minute). The simulator also serves every detection
+rule's firing pattern, which a first exporter run collects; the final summary ends with what
+pnpm detect finds. Ctrl-C stops it; --duration stops it by itself.`;
 
 interface Options {
   readonly duration: number | undefined;
@@ -187,6 +191,7 @@ async function main(): Promise<number> {
     port: options.simulatorPort,
     seed: options.seed,
     generator: { rate: options.rate },
+    detections: "all",
   });
   const clouds = join(workDir, "clouds.yaml");
   writeFileSync(clouds, sim.cloudsYaml({ cloud: "demo" }), { mode: 0o600 });
@@ -229,6 +234,19 @@ async function main(): Promise<number> {
       CTS_STATE_FILE: join(workDir, "exporter-state.json"),
       PORT: String(options.exporterPort),
     };
+    // The detection patterns reach a few days back: one cycle collects them (and sets the
+    // checkpoint the polling exporter continues from).
+    const patterns = sim.detections;
+    if (patterns === undefined) throw new Error("the simulator serves no detection patterns");
+    const backfillMinutes = 7 * 24 * 60; // all CTS keeps (the exporter's --from maximum)
+    say(
+      `collecting the detection patterns of ${patterns.rules.length} rules (${patterns.traces.length} traces, the last ${backfillMinutes} minutes)`,
+    );
+    const backfill = service("cts_exporter --once", "cts_exporter/src/main.ts", {
+      env: exporterEnv,
+      args: ["--once", "--from", String(backfillMinutes)],
+    });
+    await backfill.exited();
     const exporter = service("cts_exporter", "cts_exporter/src/main.ts", { env: exporterEnv });
     children.push(exporter);
     await waitForHttp(`http://127.0.0.1:${options.exporterPort}/healthz`, {
@@ -269,7 +287,10 @@ async function main(): Promise<number> {
       args: ["--once"],
     });
     await finalRun.exited();
-    const delivered = deliveredFromLogs(exporter.output()) + deliveredFromLogs(finalRun.output());
+    const delivered =
+      deliveredFromLogs(backfill.output()) +
+      deliveredFromLogs(exporter.output()) +
+      deliveredFromLogs(finalRun.output());
     const actions = await countActions(driver, sim.projectId);
     const generated = sim.stats().tracesStored;
     console.log("");
@@ -281,6 +302,13 @@ async function main(): Promise<number> {
     console.log(
       `  actions in Neo4j for this tenant:  ${actions}  ${actions === delivered ? "(= delivered)" : "(differs from delivered!)"}`,
     );
+    const since = new Date(patterns.since);
+    const outcomes = await runDetections(driver, loadRules(), {
+      window: { since, until: new Date() },
+    });
+    console.log("");
+    say(`detections since ${since.toISOString()} (pnpm detect --since ${since.toISOString()})`);
+    console.log(summaryReport(outcomes).replace(/^/gm, "  "));
     if (browser !== undefined) {
       console.log(`  Neo4j keeps running: ${browser} (stop it with \`pnpm neo4j stop\`)`);
     }

@@ -8,3 +8,6 @@ export type { PlacedCase } from "./fixtures.js";
 export { parseDuration, parseInstant } from "./duration.js";
 export { planProblems } from "./plan.js";
 export type { PlanNode } from "./plan.js";
+export { runDetections } from "./detect.js";
+export { summaryReport } from "./report.js";
+export type { RuleOutcome } from "./report.js";

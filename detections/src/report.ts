@@ -53,7 +53,15 @@ export function tableReport(outcomes: readonly RuleOutcome[]): string {
     ["severity", "rule", "time", "summary", "key"],
     findings.map((f) => [f.severity, f.rule, timeOf(f), f.summary, f.key]),
   );
-  const summary = textTable(
+  return `${details}\n\n${summaryReport(outcomes)}`;
+}
+
+/** The summary: counts by severity, then one line per rule that found something. */
+export function summaryReport(outcomes: readonly RuleOutcome[]): string {
+  const findings = outcomes.flatMap((o) => o.findings);
+  const total = findings.length;
+  if (total === 0) return `No findings from ${outcomes.length} rules.`;
+  const table = textTable(
     ["severity", "rule", "findings", "title"],
     outcomes
       .filter((o) => o.findings.length > 0)
@@ -66,7 +74,7 @@ export function tableReport(outcomes: readonly RuleOutcome[]): string {
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${n} ${s}`)
     .join(", ");
-  return `${details}\n\nSummary: ${total} finding${total === 1 ? "" : "s"} from ${outcomes.length} rules (${counts})\n\n${summary}`;
+  return `Summary: ${total} finding${total === 1 ? "" : "s"} from ${outcomes.length} rules (${counts})\n\n${table}`;
 }
 
 /** The JSON report: the window and every finding. */
