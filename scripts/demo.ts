@@ -275,7 +275,7 @@ async function main(): Promise<number> {
       const actions = await countActions(driver, sim.projectId).catch(() => Number.NaN);
       const seconds = Math.round((Date.now() - started) / 1000);
       say(
-        `${seconds}s: traces generated ${sim.stats().tracesStored}, events delivered ${deliveredFromLogs(exporter.output())}, actions in the graph ${actions}`,
+        `${seconds}s: traces generated ${sim.stats().tracesStored}, events delivered ${deliveredFromLogs(backfill.output()) + deliveredFromLogs(exporter.output())}, actions in the graph ${actions}`,
       );
     }
     if (run.stopping) return 130;
