@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { describe, test } from "node:test";
+import { load } from "js-yaml";
 import { REPO_ROOT } from "./kustomize-lite.js";
 
 /** Folders that hold no project text: dependencies, builds, local servers, the toolchain. */
@@ -71,5 +72,55 @@ describe("documents cited by the code and the docs exist in the repository", () 
       }
     }
     assert.deepEqual(broken, []);
+  });
+});
+
+/** The first-column paths of the Markdown table that starts after `heading`. */
+function tablePaths(file: string, heading: string): string[] {
+  const text = readFileSync(join(REPO_ROOT, file), "utf8");
+  const start = text.indexOf(heading);
+  assert.ok(start >= 0, `${file} has no "${heading}"`);
+  const lines = text.slice(start).split("\n");
+  const first = lines.findIndex((line) => line.startsWith("|"));
+  const rows: string[] = [];
+  for (const line of lines.slice(first)) {
+    if (!line.startsWith("|")) break;
+    const path = /^\| `([^`]+)`/.exec(line)?.[1];
+    if (path !== undefined) rows.push(path.replace(/\/$/, ""));
+  }
+  return rows;
+}
+
+/** The top-level folders that hold project files (not dependencies, builds or local state). */
+const topFolders = readdirSync(REPO_ROOT, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && !entry.name.startsWith("."))
+  .filter((entry) => !SKIPPED_DIRS.has(entry.name))
+  .map((entry) => entry.name)
+  .filter((name) => walk(join(REPO_ROOT, name), () => true).length > 0);
+
+describe("the layout tables match the tree", () => {
+  for (const [file, heading] of [
+    ["README.md", "## Repository layout"],
+    ["docs/architecture.md", "## 1. Packages"],
+  ] as const) {
+    test(`${file}: every top-level folder has a row, every row exists`, () => {
+      const rows = tablePaths(file, heading);
+      const missingRows = topFolders.filter((name) => !rows.includes(name));
+      const missingPaths = rows.filter((path) => !existsSync(join(REPO_ROOT, path)));
+      assert.deepEqual({ missingRows, missingPaths }, { missingRows: [], missingPaths: [] });
+    });
+  }
+
+  test("every package folder of the workspace is a row of docs/architecture.md", () => {
+    const workspace = load(readFileSync(join(REPO_ROOT, "pnpm-workspace.yaml"), "utf8")) as {
+      packages?: string[];
+    };
+    const packages = workspace.packages ?? [];
+    const rows = tablePaths("docs/architecture.md", "## 1. Packages");
+    assert.ok(packages.length >= 5, "pnpm-workspace.yaml lists the packages");
+    for (const name of packages) {
+      assert.ok(statSync(join(REPO_ROOT, name)).isDirectory(), name);
+      assert.ok(rows.includes(name), `${name} has no row in docs/architecture.md`);
+    }
   });
 });

@@ -1,5 +1,4 @@
-/** The OTEL_* variables that decide whether telemetry starts (OpenTelemetry SDK configuration). */
-export type OtelEnv = Readonly<Record<string, string | undefined>>;
+import type { Env } from "../env.js";
 
 const ENDPOINT_VARIABLES = [
   "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -15,7 +14,7 @@ const set = (value: string | undefined): boolean => value !== undefined && value
  * (service name, sampler, protocol, batch sizes, resource attributes) is left to the SDK's own
  * reading of the standard variables.
  */
-export function telemetryWanted(env: OtelEnv): boolean {
+export function telemetryWanted(env: Env): boolean {
   if (env["OTEL_SDK_DISABLED"]?.trim().toLowerCase() === "true") return false;
   return ENDPOINT_VARIABLES.some((name) => set(env[name]));
 }
@@ -30,7 +29,7 @@ export function exportersOf(value: string | undefined): readonly string[] {
 }
 
 /** The OTLP protocol for metrics: the signal-specific variable, then the general one. */
-export function metricsProtocol(env: OtelEnv): "grpc" | "http/protobuf" | "http/json" {
+export function metricsProtocol(env: Env): "grpc" | "http/protobuf" | "http/json" {
   const value = (
     env["OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"] ??
     env["OTEL_EXPORTER_OTLP_PROTOCOL"] ??

@@ -1,3 +1,4 @@
+import type { Env } from "../env.js";
 /**
  * The OpenTelemetry SDK set-up, imported only when telemetry is wanted (start.ts), so a service
  * without an OTLP endpoint never loads it. The SDK reads the standard OTEL_* variables itself;
@@ -10,10 +11,10 @@ import { OTLPMetricExporter as JsonMetricExporter } from "@opentelemetry/exporte
 import { OTLPMetricExporter as ProtoMetricExporter } from "@opentelemetry/exporter-metrics-otlp-proto";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import { PeriodicExportingMetricReader, type PushMetricExporter } from "@opentelemetry/sdk-metrics";
-import { exportersOf, metricsProtocol, type OtelEnv } from "./otel-env.js";
+import { exportersOf, metricsProtocol } from "./otel-env.js";
 import { createPromMetricProducer, type PromRegistryLike } from "./prom-bridge.js";
 
-function metricExporter(env: OtelEnv): PushMetricExporter {
+function metricExporter(env: Env): PushMetricExporter {
   switch (metricsProtocol(env)) {
     case "grpc":
       return new GrpcMetricExporter();
@@ -31,7 +32,7 @@ function positive(value: string | undefined, fallback: number): number {
 
 /** Starts and registers the SDK; returns its shutdown, which flushes what is buffered. */
 export function startSdk(options: {
-  readonly env: OtelEnv;
+  readonly env: Env;
   readonly serviceName: string;
   readonly registries: () => readonly PromRegistryLike[];
 }): () => Promise<void> {

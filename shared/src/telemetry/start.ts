@@ -1,5 +1,6 @@
+import type { Env } from "../env.js";
 import type { Logger } from "pino";
-import { telemetryWanted, type OtelEnv } from "./otel-env.js";
+import { telemetryWanted } from "./otel-env.js";
 import type { PromRegistryLike } from "./prom-bridge.js";
 
 /** The process's telemetry: on (the SDK is registered) or off (nothing loaded). */
@@ -33,7 +34,7 @@ export function exportPromRegistry(registry: PromRegistryLike): void {
  * caller: telemetry must not stop the service.
  */
 export async function startTelemetry(options: {
-  readonly env: OtelEnv;
+  readonly env: Env;
   /** service.name unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES sets one. */
   readonly serviceName: string;
   readonly logger?: Logger;
