@@ -11,23 +11,31 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import neo4j, { type Driver } from "neo4j-driver";
 import {
+  formatTrace,
   neo4jServer,
+  readSpans,
   REPO_ROOT,
   settingsFromEnv,
+  startCollector,
   startProcess,
   waitForHttp,
   type ManagedProcess,
+  type RunningCollector,
 } from "@cts/devkit";
 import { loadRules, runDetections, summaryReport } from "@cts/detections";
 import { startSimulator, type Simulator } from "@cts/otc_simulator";
 
 const USAGE = `usage: pnpm demo [--duration SECONDS] [--rate TRACES_PER_SECOND] [--seed N]
                  [--simulator-port N] [--sink-port N] [--exporter-port N]
+                 [--otel [--otel-port N]]
 
 Runs Neo4j (pnpm neo4j start, unless NEO4J_URI and NEO4J_PASSWORD are set), the OTC simulator,
 neo4j_sink and cts_exporter (polling every minute). The simulator also serves every detection
 rule's firing pattern, which a first exporter run collects; the final summary ends with what
-pnpm detect finds. Ctrl-C stops it; --duration stops it by itself.`;
+pnpm detect finds. Ctrl-C stops it; --duration stops it by itself.
+--otel also starts a local OpenTelemetry Collector (OTLP/HTTP on --otel-port, default 4318; built
+with Go the first time) and sends both services' traces and metrics to it; with
+OTEL_EXPORTER_OTLP_ENDPOINT set (your Jaeger or collector) they go there instead.`;
 
 interface Options {
   readonly duration: number | undefined;
@@ -36,6 +44,8 @@ interface Options {
   readonly simulatorPort: number;
   readonly sinkPort: number;
   readonly exporterPort: number;
+  readonly otel: boolean;
+  readonly otelPort: number;
 }
 
 function parseOptions(): Options {
@@ -47,6 +57,8 @@ function parseOptions(): Options {
       "simulator-port": { type: "string", default: "4545" },
       "sink-port": { type: "string", default: "8081" },
       "exporter-port": { type: "string", default: "8082" },
+      otel: { type: "boolean", default: false },
+      "otel-port": { type: "string", default: "4318" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -70,6 +82,8 @@ function parseOptions(): Options {
     simulatorPort: number("simulator-port", values["simulator-port"], 1),
     sinkPort: number("sink-port", values["sink-port"], 1),
     exporterPort: number("exporter-port", values["exporter-port"], 1),
+    otel: values.otel,
+    otelPort: number("otel-port", values["otel-port"], 1),
   };
 }
 
@@ -160,6 +174,39 @@ async function countActions(driver: Driver, projectId: string): Promise<number> 
   return Number(result.records[0]?.get("actions") ?? 0);
 }
 
+/** Where the demo's telemetry goes: the user's OTLP endpoint, or a collector started here. */
+async function startTelemetryTarget(
+  options: Options,
+): Promise<{ env: Record<string, string>; collector?: RunningCollector }> {
+  const tuning = { OTEL_METRIC_EXPORT_INTERVAL: "10000", OTEL_BSP_SCHEDULE_DELAY: "1000" };
+  const own = process.env["OTEL_EXPORTER_OTLP_ENDPOINT"];
+  if (own !== undefined && own !== "") {
+    say(`OpenTelemetry: sending traces and metrics to ${own} (OTEL_EXPORTER_OTLP_ENDPOINT)`);
+    return { env: { ...tuning, OTEL_EXPORTER_OTLP_ENDPOINT: own } };
+  }
+  await assertPortFree(options.otelPort, "--otel-port");
+  say("starting the OpenTelemetry Collector (the first time, `go build` takes a few minutes) ...");
+  const collector = await startCollector(
+    { dir: join(REPO_ROOT, ".otelcol", "demo"), httpPort: options.otelPort },
+    say,
+  );
+  say(`OpenTelemetry Collector receiving OTLP on ${collector.endpoint}`);
+  return { env: { ...tuning, OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint }, collector };
+}
+
+/** The latest poll cycle's trace as a tree, cut to `lines` lines. */
+function latestTrace(collector: RunningCollector, lines: number): string | undefined {
+  const spans = readSpans(collector.tracesFile);
+  const cycles = spans.filter((span) => span.name === "cts_exporter.cycle");
+  const withEvents = cycles.filter((span) => Number(span.attributes["cts.events.sent"] ?? 0) > 0);
+  const latest = (withEvents.length > 0 ? withEvents : cycles).at(-1);
+  if (latest === undefined) return undefined;
+  const tree = formatTrace(latest.traceId, spans).split("\n");
+  return tree.length <= lines
+    ? tree.join("\n")
+    : [...tree.slice(0, lines), `  ... ${tree.length - lines} more spans`].join("\n");
+}
+
 async function main(): Promise<number> {
   const options = parseOptions();
   await assertPortFree(options.simulatorPort, "--simulator-port");
@@ -184,6 +231,7 @@ async function main(): Promise<number> {
     );
   }
   const user = process.env["NEO4J_USER"] ?? "neo4j";
+  const telemetry = options.otel ? await startTelemetryTarget(options) : { env: {} };
 
   const workDir = join(REPO_ROOT, ".state", `demo-${options.seed}`);
   mkdirSync(workDir, { recursive: true });
@@ -205,6 +253,7 @@ async function main(): Promise<number> {
       NEO4J_USER: user,
       NEO4J_PASSWORD: password,
       PORT: String(options.sinkPort),
+      ...telemetry.env,
     },
   });
   const children: ManagedProcess[] = [sink];
@@ -216,6 +265,7 @@ async function main(): Promise<number> {
     for (const child of [...children].reverse()) await child.stop("SIGTERM");
     await sim.close();
     await driver.close();
+    await telemetry.collector?.stop();
   };
   process.once("SIGINT", () => void shutdown().then(() => process.exit(130)));
   process.once("SIGTERM", () => void shutdown().then(() => process.exit(143)));
@@ -233,6 +283,7 @@ async function main(): Promise<number> {
       CTS_FROM: "1",
       CTS_STATE_FILE: join(workDir, "exporter-state.json"),
       PORT: String(options.exporterPort),
+      ...telemetry.env,
     };
     // The detection patterns reach a few days back: one cycle collects them (and sets the
     // checkpoint the polling exporter continues from).
@@ -265,6 +316,20 @@ async function main(): Promise<number> {
     console.log(`    :params {from: '${from}', to: '${to}'}`);
     for (const query of demoQueries()) {
       console.log(`\n  // queries/${query.name}\n${query.text.replace(/^/gm, "    ")}`);
+    }
+    if (telemetry.collector !== undefined) {
+      const { tracesFile, metricsFile } = telemetry.collector;
+      console.log(
+        `\n  OpenTelemetry: a trace per poll cycle, from the CTS request to the Neo4j commit`,
+      );
+      console.log(`    spans (OTLP JSON, one export a line):   ${tracesFile}`);
+      console.log(`    metrics (OTLP JSON, one export a line): ${metricsFile}`);
+      console.log(
+        "    the latest traces as trees:            OTELCOL_DIR=.otelcol/demo pnpm otelcol traces",
+      );
+      console.log(
+        "    or point OTEL_EXPORTER_OTLP_ENDPOINT at a Jaeger (OTLP on 4318) and run pnpm demo --otel",
+      );
     }
     console.log("");
     const started = Date.now();
@@ -311,6 +376,16 @@ async function main(): Promise<number> {
     console.log(summaryReport(outcomes).replace(/^/gm, "  "));
     if (browser !== undefined) {
       console.log(`  Neo4j keeps running: ${browser} (stop it with \`pnpm neo4j stop\`)`);
+    }
+    if (telemetry.collector !== undefined) {
+      // The exporters flushed their spans when they stopped; give the sink's one export more.
+      await sleep(1_500);
+      const tree = latestTrace(telemetry.collector, 30);
+      console.log(
+        `  spans received: ${readSpans(telemetry.collector.tracesFile).length}, in ${telemetry.collector.tracesFile}`,
+      );
+      if (tree !== undefined)
+        console.log(`\n  the last cycle's trace:\n${tree.replace(/^/gm, "    ")}`);
     }
     return actions === delivered ? 0 : 1;
   } finally {
