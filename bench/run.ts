@@ -26,6 +26,7 @@ import { exporter, exporterBatch } from "./scenarios/exporter.js";
 import { originalSink, peerBatch, peerBinary } from "./scenarios/peer.js";
 import { scaling } from "./scenarios/scaling.js";
 import { sinkBatch, sinkBinary } from "./scenarios/sink-http.js";
+import { tracing } from "./scenarios/tracing.js";
 
 const RESULTS_DIR = fileURLToPath(new URL("results", import.meta.url));
 
@@ -41,6 +42,7 @@ const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
   "peer-binary": peerBinary,
   "peer-batch": peerBatch,
   "cold-start": coldStart,
+  tracing,
 };
 
 /** Events the run needs: the throughput scenarios' set, or scaling's growth plus its samples. */

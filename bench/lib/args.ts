@@ -42,6 +42,7 @@ const FULL_BOUNDS: Record<ScenarioName, number> = {
   "peer-binary": 60,
   "peer-batch": 60,
   "cold-start": 90,
+  tracing: 90,
 };
 const QUICK_BOUNDS: Record<ScenarioName, number> = {
   "sink-binary": 20,
@@ -55,6 +56,7 @@ const QUICK_BOUNDS: Record<ScenarioName, number> = {
   "peer-binary": 30,
   "peer-batch": 30,
   "cold-start": 60,
+  tracing: 30,
 };
 
 function positive(value: string | undefined, fallback: number, name: string): number {

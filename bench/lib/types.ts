@@ -13,6 +13,7 @@ export const SCENARIO_NAMES = [
   "peer-binary",
   "peer-batch",
   "cold-start",
+  "tracing",
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 

@@ -11,7 +11,7 @@ import { onInterrupt } from "../lib/cleanup.js";
 import { meterCpu, peakRssMiB } from "../lib/cpu.js";
 import { formatNumber, log } from "../lib/progress.js";
 import { rate, round } from "../lib/stats.js";
-import type { BenchContext, ScenarioResult } from "../lib/types.js";
+import type { BenchContext, ScenarioName, ScenarioResult } from "../lib/types.js";
 
 const MINUTE = 60_000;
 const execFileAsync = promisify(execFile);
@@ -128,12 +128,13 @@ function nodeOptions(): Record<string, string> {
  * own process, `--once`) lists them page by page, maps them and delivers them to a receiver
  * that answers 202. Events per second over the exporter's cycle and its peak RSS (VmHWM).
  */
-async function runExporterScenario(
+export async function runExporterScenario(
   context: BenchContext,
   mode: "binary" | "batch",
+  variant: { readonly scenario?: ScenarioName; readonly env?: Record<string, string> } = {},
 ): Promise<ScenarioResult> {
   const { plan } = context;
-  const scenario = mode === "batch" ? "exporter-batch" : "exporter";
+  const scenario = variant.scenario ?? (mode === "batch" ? "exporter-batch" : "exporter");
   const now = Date.now();
   const count = plan.exporterTraces;
   log(`exporter: simulator preloading ${formatNumber(count)} traces in one window`);
@@ -162,6 +163,7 @@ async function runExporterScenario(
       PORT: "0",
       ...tuning,
       ...nodeOptions(),
+      ...variant.env,
     });
     const cpu = meterCpu({
       exporter: child.child.pid,

@@ -10,14 +10,14 @@ import type { BenchEvent } from "../lib/event-set.js";
 /** Batches of 500 events of this set reach 1.2 MB when large ECS user_data traces cluster. */
 export const BATCH_BODY_LIMIT = String(16 * 1024 * 1024);
 
-interface Mode {
+export interface Mode {
   readonly scenario: ScenarioName;
   readonly concurrency: number;
   readonly shots: (events: readonly BenchEvent[]) => Shot[];
   readonly env: Readonly<Record<string, string>>;
 }
 
-async function runSinkHttp(context: BenchContext, mode: Mode): Promise<ScenarioResult> {
+export async function runSinkHttp(context: BenchContext, mode: Mode): Promise<ScenarioResult> {
   const { plan } = context;
   const [db, events] = [await context.db(), await context.events()];
   await db.reset();

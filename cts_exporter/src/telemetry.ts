@@ -32,6 +32,17 @@ function serverAttributes(url: URL) {
   return { "server.address": url.hostname, "server.port": port, "url.full": safeUrl(url) };
 }
 
+/** The sink's attributes are the same on every delivery: computed once per sink URL. */
+const sinkAttributes = new Map<string, Readonly<Record<string, string | number>>>();
+function deliveryAttributes(sink: URL): Readonly<Record<string, string | number>> {
+  let attributes = sinkAttributes.get(sink.href);
+  if (attributes === undefined) {
+    attributes = { "http.request.method": "POST", ...serverAttributes(sink) };
+    sinkAttributes.set(sink.href, attributes);
+  }
+  return attributes;
+}
+
 function failed(span: Span, error: unknown): void {
   span.setAttribute("error.type", error instanceof Error ? error.name : "unknown");
   span.setStatus({
@@ -133,15 +144,10 @@ export function traceDelivery(
     {
       kind: SpanKind.CLIENT,
       attributes: {
-        "http.request.method": "POST",
-        ...serverAttributes(request.sink),
+        ...deliveryAttributes(request.sink),
         "cloudevents.event_count": request.events.length,
         ...(request.events.length === 1 && first !== undefined
-          ? {
-              "cloudevents.event_id": first.id,
-              "cloudevents.event_type": first.type,
-              "cloudevents.event_source": first.source,
-            }
+          ? { "cloudevents.event_id": first.id }
           : {}),
       },
     },
