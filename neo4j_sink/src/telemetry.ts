@@ -56,7 +56,9 @@ function headerCarrier(headers: Headers): Record<string, string> {
  */
 export function receiveTrace(headers: Headers): ReceiveTrace | undefined {
   if (!telemetryActive()) return undefined;
-  const arrival = performance.timeOrigin + performance.now();
+  // Relative to performance.timeOrigin, as the SDK reads it, so this span's times and those of
+  // spans started without an explicit time share one clock.
+  const arrival = performance.now();
   const fromHeaders = propagation.extract(ROOT_CONTEXT, headerCarrier(headers));
   let span: Span | undefined;
   const start = (parent: Context, attributes: Record<string, string | number>) => {
