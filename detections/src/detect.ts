@@ -3,7 +3,7 @@ import type { RuleOutcome } from "./report.js";
 import { runRule, type RunWindow } from "./runner.js";
 import type { Rule } from "./schema.js";
 
-export interface DetectOptions {
+interface DetectOptions {
   readonly window: RunWindow;
   /** Overrides; each rule gets those it declares. */
   readonly parameters?: Readonly<Record<string, unknown>>;

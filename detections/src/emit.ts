@@ -5,11 +5,11 @@ import { AppError, binaryMessage, ErrorCode } from "@cts/shared";
 import type { Finding } from "./runner.js";
 
 /** The CloudEvent type of a finding; a Knative Trigger can filter on it. */
-export const DETECTION_EVENT_TYPE = "cloud.otc.cts.detection";
-export const DETECTION_EVENT_SOURCE = "cloudtrace-exporter/detections";
+const DETECTION_EVENT_TYPE = "cloud.otc.cts.detection";
+const DETECTION_EVENT_SOURCE = "cloudtrace-exporter/detections";
 
 /** What --emit remembers: the identity of every finding posted, and when. */
-export interface EmitState {
+interface EmitState {
   readonly version: 1;
   readonly emitted: Record<string, string>;
 }
@@ -18,7 +18,7 @@ export interface EmitState {
  * The CloudEvent of a finding. The id is derived from the finding's identity, so a receiver
  * that deduplicates by id sees a repeated post as the same event.
  */
-export function findingEvent(finding: Finding, now: Date) {
+function findingEvent(finding: Finding, now: Date) {
   return {
     specversion: "1.0" as const,
     id: createHash("sha256").update(finding.identity, "utf8").digest("hex").slice(0, 32),
@@ -69,14 +69,14 @@ export function readEmitState(path: string): EmitState {
 }
 
 /** Writes the state atomically (a crash leaves the old or the new file, never half of one). */
-export function writeEmitState(path: string, state: EmitState): void {
+function writeEmitState(path: string, state: EmitState): void {
   mkdirSync(dirname(path), { recursive: true });
   const temporary = `${path}.${process.pid}.tmp`;
   writeFileSync(temporary, `${JSON.stringify(state, null, 2)}\n`);
   renameSync(temporary, path);
 }
 
-export interface EmitResult {
+interface EmitResult {
   readonly posted: number;
   readonly skipped: number;
   readonly failed: readonly { identity: string; reason: string }[];

@@ -5,21 +5,21 @@ import type { FixtureCase, FixtureFile } from "./schema.js";
 const DAY_MS = 86_400_000;
 
 /** Fixture traces may reach this far before their window start (history windows included). */
-export const MAX_HISTORY_MS = 28 * DAY_MS;
+const MAX_HISTORY_MS = 28 * DAY_MS;
 /**
  * Cases are laid out one per slot of eight weeks, each starting on a Monday at 00:00 UTC, so
  * the hour and weekday of an offset are the same in every slot and no rule's history window
  * reaches into a neighbouring case.
  */
-export const SLOT_MS = 56 * DAY_MS;
+const SLOT_MS = 56 * DAY_MS;
 /** Monday 2025-01-06T00:00:00Z. */
-export const FIRST_SLOT = Date.UTC(2025, 0, 6);
+const FIRST_SLOT = Date.UTC(2025, 0, 6);
 
 /**
  * A DateTime built from epoch milliseconds as Neo4j's toString() writes it in UTC: always with
  * seconds, with the fraction only when it is not zero.
  */
-export function neo4jDateTimeText(ms: number): string {
+function neo4jDateTimeText(ms: number): string {
   const iso = new Date(ms).toISOString(); // 2025-02-03T10:00:00.000Z
   return iso.endsWith(".000Z") ? `${iso.slice(0, 19)}Z` : iso;
 }

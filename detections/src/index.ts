@@ -1,13 +1,5 @@
-export { FIXTURES_DIR, loadFixtures, loadRules, parseRule, RULES_DIR } from "./loader.js";
-export { ruleParameters, rowToFinding, runRule } from "./runner.js";
-export type { Finding, RunOptions, RunWindow } from "./runner.js";
-export { FixtureFile, Rule, SEVERITIES } from "./schema.js";
-export type { Severity } from "./schema.js";
-export { placeAllCases, placeCase } from "./fixtures.js";
-export type { PlacedCase } from "./fixtures.js";
-export { parseDuration, parseInstant } from "./duration.js";
-export { planProblems } from "./plan.js";
-export type { PlanNode } from "./plan.js";
+export { loadFixtures, loadRules } from "./loader.js";
+export { runRule } from "./runner.js";
+export { placeCase } from "./fixtures.js";
 export { runDetections } from "./detect.js";
 export { summaryReport } from "./report.js";
-export type { RuleOutcome } from "./report.js";

@@ -9,7 +9,7 @@ import { FixtureFile, Rule, WINDOW_PARAMETERS } from "./schema.js";
 /** Where the rule files live (next to src/ and dist/, so both find them). */
 export const RULES_DIR = fileURLToPath(new URL("../rules/", import.meta.url));
 /** Where the fixture files live: one `<rule id>.json` per rule. */
-export const FIXTURES_DIR = fileURLToPath(new URL("../fixtures/", import.meta.url));
+const FIXTURES_DIR = fileURLToPath(new URL("../fixtures/", import.meta.url));
 
 function invalid(file: string, problem: string): AppError {
   return new AppError(
@@ -26,7 +26,7 @@ function describeIssues(error: z.ZodError): string {
 }
 
 /** `$name` parameters a Cypher text refers to (string literals and comments included: harmless). */
-export function referencedParameters(cypher: string): Set<string> {
+function referencedParameters(cypher: string): Set<string> {
   return new Set([...cypher.matchAll(/\$([A-Za-z][A-Za-z0-9_]*)/g)].map((m) => m[1] ?? ""));
 }
 

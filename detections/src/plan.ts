@@ -1,5 +1,5 @@
 /** The part of a Neo4j plan (ResultSummary.plan) the check reads. */
-export interface PlanNode {
+interface PlanNode {
   readonly operatorType: string;
   readonly arguments: Readonly<Record<string, unknown>>;
   readonly children: readonly PlanNode[];

@@ -11,7 +11,7 @@ export interface RuleOutcome {
 }
 
 /** A plain-text table: columns padded to their widest cell, cells cut at `maxWidth`. */
-export function textTable(
+function textTable(
   header: readonly string[],
   rows: readonly (readonly string[])[],
   maxWidth = 80,

@@ -22,7 +22,7 @@ export interface RunWindow {
   readonly until: Date;
 }
 
-export interface RunOptions {
+interface RunOptions {
   readonly window: RunWindow;
   /** Overrides of the rule's parameter defaults. */
   readonly parameters?: Readonly<Record<string, unknown>>;
@@ -40,7 +40,7 @@ export function ruleParameters(rule: Rule, options: RunOptions): Record<string, 
 }
 
 /** Turns one result row into a Finding; rows without a usable key are a rule bug. */
-export function rowToFinding(rule: Rule, row: Record<string, unknown>): Finding {
+function rowToFinding(rule: Rule, row: Record<string, unknown>): Finding {
   const plain = toPlain(row) as Record<string, unknown>;
   const key = plain["key"];
   if (typeof key !== "string" || key === "") {

@@ -12,7 +12,7 @@ const technique = z
   .regex(/^T\d{4}(?:\.\d{3})? \S.*$/, "expected 'T0000[.000] Technique Name'");
 
 /** Rule ids are file names too: lower-case words joined by dashes. */
-export const RULE_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const RULE_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 /** A value a threshold or list parameter may take (what Neo4j accepts as a parameter). */
 const parameterValue = z.union([
