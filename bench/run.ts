@@ -24,6 +24,7 @@ import { ceiling } from "./scenarios/ceiling.js";
 import { coldStart } from "./scenarios/cold-start.js";
 import { exporter, exporterBatch } from "./scenarios/exporter.js";
 import { originalSink, peerBatch, peerBinary } from "./scenarios/peer.js";
+import { replicas } from "./scenarios/replicas.js";
 import { scaling } from "./scenarios/scaling.js";
 import { sinkBatch, sinkBinary } from "./scenarios/sink-http.js";
 import { tracing } from "./scenarios/tracing.js";
@@ -43,6 +44,7 @@ const SCENARIOS: Readonly<Record<ScenarioName, Scenario>> = {
   "peer-batch": peerBatch,
   "cold-start": coldStart,
   tracing,
+  replicas,
 };
 
 /** Events the run needs: the throughput scenarios' set, or scaling's growth plus its samples. */

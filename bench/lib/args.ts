@@ -43,6 +43,7 @@ const FULL_BOUNDS: Record<ScenarioName, number> = {
   "peer-batch": 60,
   "cold-start": 90,
   tracing: 90,
+  replicas: 60,
 };
 const QUICK_BOUNDS: Record<ScenarioName, number> = {
   "sink-binary": 20,
@@ -57,6 +58,7 @@ const QUICK_BOUNDS: Record<ScenarioName, number> = {
   "peer-batch": 30,
   "cold-start": 60,
   tracing: 30,
+  replicas: 20,
 };
 
 function positive(value: string | undefined, fallback: number, name: string): number {

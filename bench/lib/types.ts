@@ -14,6 +14,7 @@ export const SCENARIO_NAMES = [
   "peer-batch",
   "cold-start",
   "tracing",
+  "replicas",
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
