@@ -16,27 +16,9 @@ import { manualClock, startSimulator, type ManualClock, type Simulator } from "@
 import type { RawCtsTrace } from "@cts/shared";
 import { duplicateIds, startEventReceiver, type EventReceiver } from "./support/event-receiver.js";
 import { assertNoSecrets, simulatorSecrets } from "./support/secrets.js";
+import { sampleTrace } from "./support/traces.js";
 
 const MIN = 60_000;
-
-function trace(id: string, time: number, extra: Partial<RawCtsTrace> = {}): RawCtsTrace {
-  return {
-    trace_id: id,
-    trace_name: "updateServer",
-    trace_rating: "normal",
-    trace_type: "ApiCall",
-    service_type: "ECS",
-    resource_type: "server",
-    resource_name: `srv-${id}`,
-    resource_id: `id-${id}`,
-    source_ip: "192.0.2.7",
-    code: "200",
-    time,
-    record_time: time + 500,
-    user: { id: "u-1", name: "alice", domain: { id: "d-1", name: "OTC00000000001000000001" } },
-    ...extra,
-  };
-}
 
 async function writeClouds(sim: Simulator): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "cts-e2e-"));
@@ -98,7 +80,7 @@ describe("exporter end to end on a simulated clock", () => {
     const t0 = clock.now();
     const expected: string[] = [];
     const add = (id: string, time: number, recordDelayMs = 500) => {
-      sim.addTraces([trace(id, time, { record_time: time + recordDelayMs })]);
+      sim.addTraces([sampleTrace(id, time, { record_time: time + recordDelayMs })]);
       expected.push(id);
     };
     for (let i = 0; i < 5; i++) add(`a${i}`, t0 - 4 * MIN + i * 30_000);
@@ -133,7 +115,7 @@ describe("exporter end to end on a simulated clock", () => {
     const gap: string[] = [];
     for (let i = 1; i <= 45; i++) {
       const id = `gap${i}`;
-      sim.addTraces([trace(id, state.checkpoint + i * MIN - 1_000)]);
+      sim.addTraces([sampleTrace(id, state.checkpoint + i * MIN - 1_000)]);
       gap.push(id);
     }
     clock.advance(46 * MIN);
@@ -152,7 +134,7 @@ describe("exporter end to end on a simulated clock", () => {
     const subject = 'Prüfserver 東京 "α"';
     const body = JSON.stringify({ server: { name: subject, user_data: "x".repeat(100_000) } });
     sim.addTraces([
-      trace("unicode-1", clock.now() - 30_000, { resource_name: subject, request: body }),
+      sampleTrace("unicode-1", clock.now() - 30_000, { resource_name: subject, request: body }),
     ]);
     clock.advance(MIN);
     assert.equal(await cycle(), EXIT.ok);
@@ -172,9 +154,9 @@ describe("exporter end to end on a simulated clock", () => {
         : { status: 202 };
     const now = clock.now();
     sim.addTraces([
-      trace("ok-1", now - 20_000),
-      trace("poison", now - 15_000),
-      trace("ok-2", now - 10_000),
+      sampleTrace("ok-1", now - 20_000),
+      sampleTrace("poison", now - 15_000),
+      sampleTrace("ok-2", now - 10_000),
     ]);
     clock.advance(MIN);
     const exit = await cycle({ CTS_DEAD_LETTER_FILE: deadLetterFile });
@@ -216,7 +198,7 @@ describe("exporter end to end on a simulated clock", () => {
       (JSON.parse(await readFile(stateFile, "utf8")) as { checkpoint: number }).checkpoint;
     const before = await checkpoint();
     receiver.accepted.length = 0;
-    sim.addTraces([trace("held-1", clock.now() - 20_000)]);
+    sim.addTraces([sampleTrace("held-1", clock.now() - 20_000)]);
     clock.advance(MIN);
     receiver.answer = () => ({ status: 400, body: '{"error":"no"}' });
     assert.equal(await cycle(), EXIT.undelivered);
@@ -244,7 +226,7 @@ describe("exporter end to end on a simulated clock", () => {
     const stateFile = join(dir, "state.json");
     const now = clock.now();
     const ids = Array.from({ length: 20 }, (_, i) => `dry-state-${i}`);
-    sim.addTraces(ids.map((id, i) => trace(id, now - 3 * MIN + i * 1_000)));
+    sim.addTraces(ids.map((id, i) => sampleTrace(id, now - 3 * MIN + i * 1_000)));
     clock.advance(MIN);
     assert.equal(await cycle({ CTS_STATE_FILE: stateFile }, ["--dry-run"]), EXIT.ok);
     await assert.rejects(readFile(stateFile), { code: "ENOENT" }, "the dry run saved nothing");
@@ -306,7 +288,7 @@ describe("exporter as a process", () => {
       down ? { status: 503, headers: { "retry-after": "0" } } : { status: 202 };
     const now = Date.now();
     const ids = Array.from({ length: 20 }, (_, i) => `live-${i}`);
-    sim.addTraces(ids.map((id, i) => trace(id, now - 3 * MIN + i * 1_000)));
+    sim.addTraces(ids.map((id, i) => sampleTrace(id, now - 3 * MIN + i * 1_000)));
 
     const child = exporter({
       K_SINK: receiver.url,
@@ -376,7 +358,7 @@ describe("exporter as a process", () => {
           : { status: 202 };
     const now = Date.now();
     const ids = ["refused-1", "refused-bad", "refused-2"];
-    sim.addTraces(ids.map((id, i) => trace(id, now - 2 * MIN + i * 1_000)));
+    sim.addTraces(ids.map((id, i) => sampleTrace(id, now - 2 * MIN + i * 1_000)));
     const child = exporter({
       K_SINK: receiver.url,
       PORT: String(port),
@@ -429,7 +411,7 @@ describe("exporter as a process", () => {
 
   test("--dry-run prints each event as one JSON line and sends nothing", async () => {
     const before = receiver.statuses.length;
-    sim.addTraces([trace("dry-1", Date.now() - 30_000)]);
+    sim.addTraces([sampleTrace("dry-1", Date.now() - 30_000)]);
     const child = exporter({ K_SINK: receiver.url }, ["--once", "--dry-run", "--from", "2"]);
     const code = await child.exited();
     assert.equal(code, 0, child.output());

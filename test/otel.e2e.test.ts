@@ -28,29 +28,11 @@ import {
   type TestNeo4j,
 } from "@cts/devkit";
 import { startSimulator, type Simulator } from "@cts/otc_simulator";
-import type { RawCtsTrace } from "@cts/shared";
+import { sampleTrace } from "./support/traces.js";
 
 const SERVER = 2;
 const CLIENT = 3;
 const INTERNAL = 1;
-
-function rawTrace(id: string, time: number): RawCtsTrace {
-  return {
-    trace_id: id,
-    trace_name: "updateServer",
-    trace_rating: "normal",
-    trace_type: "ApiCall",
-    service_type: "ECS",
-    resource_type: "server",
-    resource_name: `srv-${id}`,
-    resource_id: `id-${id}`,
-    source_ip: "192.0.2.7",
-    code: "200",
-    time,
-    record_time: time + 500,
-    user: { id: "u-1", name: "alice", domain: { id: "d-1", name: "OTC00000000001000000001" } },
-  };
-}
 
 describe("OpenTelemetry: one trace from the CTS page request to the Neo4j commit", () => {
   let neo: TestNeo4j;
@@ -112,7 +94,7 @@ describe("OpenTelemetry: one trace from the CTS page request to the Neo4j commit
     spans.find(match);
 
   test("cycle → CTS page GET and delivery POST → sink POST / → queue wait and Neo4j transaction", async () => {
-    sim.addTraces([rawTrace("otel-1", Date.now() - 60_000)]);
+    sim.addTraces([sampleTrace("otel-1", Date.now() - 60_000)]);
     const log = await exportOnce({ ...otelEnv, OTEL_SERVICE_NAME: "cts-exporter-test" });
     assert.match(log, /"openTelemetry":true/);
 
@@ -223,7 +205,7 @@ describe("OpenTelemetry: one trace from the CTS page request to the Neo4j commit
   });
 
   test("without an OTLP endpoint the exporter sends no trace context", async () => {
-    sim.addTraces([rawTrace("otel-off-1", Date.now() - 30_000)]);
+    sim.addTraces([sampleTrace("otel-off-1", Date.now() - 30_000)]);
     const log = await exportOnce({});
     assert.match(log, /"openTelemetry":false/);
     const stored = await neo.driver.executeQuery(
