@@ -13,13 +13,16 @@ interface Outcome {
   readonly retryAfter: string | undefined;
 }
 
+const MAX_REQUESTS = 20_000;
+
 /** Sends distinct events from `workers` loops until `stop()`; records every answer. */
 function stream(url: string, workers: number) {
   const outcomes: Outcome[] = [];
   let running = true;
   let next = 0;
   const loops = Array.from({ length: workers }, async () => {
-    while (running) {
+    // Bounded, as every request loop of a test is: a few thousand requests at most.
+    while (running && next < MAX_REQUESTS) {
       const id = `outage-${next++}`;
       try {
         const answer = await send(url, binaryMessage(eventFor(rawTrace({ trace_id: id }))));
@@ -71,8 +74,11 @@ describe("Neo4j outage in the middle of a stream (private throwaway Neo4j)", () 
     await neo.destroy();
   });
 
-  test("answers turn into 503 + Retry-After, the sink recovers by itself, and every 202 is stored", async () => {
+  test("answers turn into 503 + Retry-After, the sink recovers by itself, and every 202 is stored", async (t) => {
     const traffic = stream(sink.url, 4);
+    // Whatever fails below, the traffic loops end with the test: left running they keep the
+    // file, and the whole run, alive forever.
+    t.after(() => traffic.stop());
     const acknowledged = () => traffic.outcomes.filter((o) => o.status === 202).length;
     await until("the first acknowledged events", () => acknowledged() >= 40, 30_000);
 
