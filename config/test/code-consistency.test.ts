@@ -103,6 +103,7 @@ describe("what the code reads, found by reading it", () => {
       "CTS_ENDPOINT",
       "CTS_STATE_FILE",
       "CTS_DEAD_LETTER_FILE",
+      "CTS_PROJECTS",
       "CTS_POLL_INTERVAL_SECONDS",
       "PORT",
       "SINK_MODE",
@@ -145,6 +146,7 @@ describe("manifests against the code", () => {
       sink: ["neo4j-sink"],
       "exporter-containersource": ["cts-exporter"],
       "exporter-deployment": ["cts-exporter"],
+      "exporter-multiproject": ["cts-exporter"],
       "event-display": ["cts-exporter"],
       broker: ["cts-exporter"],
     };

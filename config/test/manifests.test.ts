@@ -28,6 +28,7 @@ const VARIANTS = [
   "event-display",
   "exporter-containersource",
   "exporter-deployment",
+  "exporter-multiproject",
   "sink",
 ];
 
@@ -153,6 +154,21 @@ describe("config/ manifests", () => {
     assert.deepEqual(validator.validate({ apiVersion: "v1", kind: "Pod", metadata: {} }), [
       "/: no schema for v1/Pod; vendor one (schemas/README.md)",
     ]);
+  });
+
+  test("the multi-project variant is the Deployment polling every project (CTS_PROJECTS=all)", () => {
+    const deployment = find(build("exporter-multiproject"), "Deployment", "cts-exporter");
+    const spec = (deployment["spec"] as YamlObject)["template"] as YamlObject;
+    const [container] = (spec["spec"] as YamlObject)["containers"] as YamlObject[];
+    const env = (container?.["env"] ?? []) as YamlObject[];
+    assert.deepEqual(
+      env.find((entry) => entry["name"] === "CTS_PROJECTS"),
+      { name: "CTS_PROJECTS", value: "all" },
+    );
+    assert.ok(
+      env.some((entry) => entry["name"] === "CTS_STATE_FILE"),
+      "one checkpoint file",
+    );
   });
 
   test("the exporter Deployment polls with exactly one pod, replaced with Recreate", () => {

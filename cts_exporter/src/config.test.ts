@@ -19,6 +19,16 @@ describe("exporter configuration (docs/event-contract.md section 5)", () => {
     assert.equal(config.stateFile, undefined);
   });
 
+  test("CTS_PROJECTS: unset is the clouds.yaml project, all, or a list of names and ids", () => {
+    assert.equal(parseExporterConfig(base, []).projects, undefined);
+    assert.equal(parseExporterConfig({ ...base, CTS_PROJECTS: " ALL " }, []).projects, "all");
+    assert.deepEqual(
+      parseExporterConfig({ ...base, CTS_PROJECTS: "eu-de_prod, eu-nl_backup,,eu-de_prod" }, [])
+        .projects,
+      ["eu-de_prod", "eu-nl_backup"],
+    );
+  });
+
   test("flags: --once, --dry-run and --from override CTS_FROM", () => {
     const config = parseExporterConfig({ ...base, CTS_FROM: "5" }, [
       "--once",

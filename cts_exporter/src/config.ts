@@ -25,6 +25,11 @@ export interface ExporterConfig {
   readonly oidcTokenFile: string;
   readonly ctsEndpoint: string | undefined;
   readonly stateFile: string | undefined;
+  /**
+   * CTS_PROJECTS: the projects to poll (names or ids), `"all"` for every project IAM lists for
+   * the credentials, or undefined for the one project of clouds.yaml.
+   */
+  readonly projects: readonly string[] | "all" | undefined;
   /** CTS_DEAD_LETTER_FILE: where rejected events go; unset, a rejected event fails the cycle. */
   readonly deadLetterFile: string | undefined;
   readonly port: number;
@@ -91,6 +96,7 @@ const EnvSchema = z.object({
   CTS_ENDPOINT: z.string().optional(),
   CTS_STATE_FILE: z.string().optional(),
   CTS_DEAD_LETTER_FILE: z.string().optional(),
+  CTS_PROJECTS: z.string().optional(),
   PORT: int("PORT", { min: 0, max: 65535, fallback: 8080 }),
   SINK_MODE: z
     .string()
@@ -208,6 +214,16 @@ export function parseExporterConfig(env: Env, argv: readonly string[]): Exporter
   const stateFile = data.CTS_STATE_FILE?.trim();
   const tokenFile = data.CTS_OIDC_TOKEN_FILE?.trim();
   const deadLetterFile = data.CTS_DEAD_LETTER_FILE?.trim();
+  const projectList = (data.CTS_PROJECTS ?? "")
+    .split(/[\s,]+/)
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  const projects =
+    projectList.length === 0
+      ? undefined
+      : projectList.length === 1 && projectList[0]?.toLowerCase() === "all"
+        ? ("all" as const)
+        : [...new Set(projectList)];
   return {
     once: flags.once,
     dryRun: flags.dryRun,
@@ -226,6 +242,7 @@ export function parseExporterConfig(env: Env, argv: readonly string[]): Exporter
     ctsEndpoint,
     stateFile: stateFile === "" ? undefined : stateFile,
     deadLetterFile: deadLetterFile === "" ? undefined : deadLetterFile,
+    projects,
     port: data.PORT,
     mode: data.SINK_MODE,
     concurrency: data.SINK_CONCURRENCY,

@@ -15,14 +15,21 @@ import { createDryRunTransport, createLogOnlyTransport } from "./adapters/local-
 import { createMetrics } from "./adapters/metrics.js";
 import { startOpsServer } from "./adapters/ops-server.js";
 import { systemClock } from "./adapters/clock.js";
-import { readState, writeState } from "./adapters/state-file.js";
+import { readStates, writeStates, type SavedState } from "./adapters/state-file.js";
 import { parseExporterConfig, type ExporterConfig } from "./config.js";
 import type { CycleSummary, PollState } from "./core/cycle.js";
 import { runPoller } from "./core/poller.js";
 import type { Clock, EventTransport } from "./core/ports.js";
 import { SeenIds } from "./core/seen-ids.js";
 import { RETENTION_MS } from "./core/window.js";
-import { createOtcClient, loadCloudConfig, type OtcClient } from "./otc/index.js";
+import {
+  createOtcClient,
+  forProject,
+  loadCloudConfig,
+  type CloudConfig,
+  type OtcClient,
+  type OtcClientOptions,
+} from "./otc/index.js";
 import { traceCycle } from "./telemetry.js";
 
 /** Exit codes (docs/event-contract.md section 4). */
@@ -67,27 +74,42 @@ function buildTransport(
   });
 }
 
-async function restoreState(context: {
+/** One polled project: its CTS client, its own state, logger and metrics. */
+interface Target {
+  readonly client: OtcClient;
+  readonly state: PollState;
+  readonly logger: Logger;
+  lastOk: boolean | undefined;
+}
+
+function restoreState(context: {
   config: ExporterConfig;
   client: OtcClient;
+  saved: readonly SavedState[] | undefined;
   logger: Logger;
   now: number;
-}): Promise<PollState> {
+}): PollState {
   const { config, client, logger, now } = context;
   const state: PollState = { checkpoint: undefined, seen: new SeenIds(SEEN_IDS_LIMIT) };
   if (config.stateFile === undefined) return state;
-  const saved = await readState(config.stateFile);
-  if (saved === undefined) {
+  if (context.saved === undefined) {
     logger.info(
       { stateFile: config.stateFile },
       "no checkpoint yet; first cycle looks back CTS_FROM minutes",
     );
     return state;
   }
-  if (saved.source !== client.origin.source || saved.tracker !== config.tracker) {
+  const saved = context.saved.find(
+    (entry) => entry.source === client.origin.source && entry.tracker === config.tracker,
+  );
+  if (saved === undefined) {
     logger.warn(
-      { stateFile: config.stateFile, savedSource: saved.source, source: client.origin.source },
-      "checkpoint belongs to another project or tracker; starting afresh",
+      {
+        stateFile: config.stateFile,
+        savedSources: context.saved.map((entry) => entry.source),
+        source: client.origin.source,
+      },
+      "no checkpoint for this project and tracker; starting afresh",
     );
     return state;
   }
@@ -108,6 +130,29 @@ async function restoreState(context: {
     "resuming from checkpoint",
   );
   return state;
+}
+
+/**
+ * The clients to poll: the clouds.yaml project, or each project CTS_PROJECTS names (`all`:
+ * every project IAM lists for the credentials), each authenticated and scoped on its own.
+ */
+async function createClients(
+  config: ExporterConfig,
+  cloud: CloudConfig,
+  options: OtcClientOptions,
+): Promise<OtcClient[]> {
+  const base = await createOtcClient(cloud, options);
+  if (config.projects === undefined) return [base];
+  const wanted =
+    config.projects === "all"
+      ? (await base.accessibleProjects()).map((project) => project.name)
+      : config.projects;
+  const clients: OtcClient[] = [];
+  for (const project of wanted) {
+    const same = project === base.origin.projectId || project === cloud.projectName;
+    clients.push(same ? base : await createOtcClient(forProject(cloud, project), options));
+  }
+  return clients;
 }
 
 function logSummary(logger: Logger, summary: CycleSummary): void {
@@ -157,12 +202,12 @@ export async function runExporter(options: RunOptions): Promise<number> {
     destination: options.logDestination ?? (config.dryRun ? process.stderr : process.stdout),
   });
 
-  let client: OtcClient;
+  let clients: OtcClient[];
   const metrics = createMetrics(() => clock.now());
   exportPromRegistry(metrics.registry);
   try {
     const cloud = loadCloudConfig(options.env);
-    client = await createOtcClient(cloud, {
+    clients = await createClients(config, cloud, {
       logger,
       now: () => clock.now(),
       ...(config.ctsEndpoint === undefined ? {} : { ctsEndpoint: config.ctsEndpoint }),
@@ -175,23 +220,42 @@ export async function runExporter(options: RunOptions): Promise<number> {
     logger.fatal({ code }, (error as Error).message);
     return code === ErrorCode.CONFIG_INVALID ? EXIT.config : EXIT.cloud;
   }
+  if (clients.length === 0) {
+    logger.fatal(
+      { code: ErrorCode.CONFIG_INVALID },
+      "CTS_PROJECTS=all found no project these credentials can use; name the projects instead",
+    );
+    return EXIT.config;
+  }
 
-  let state: PollState;
+  const multi = config.projects !== undefined;
+  let targets: Target[];
   try {
-    state = await restoreState({ config, client, logger, now: clock.now() });
+    const saved = config.stateFile === undefined ? undefined : await readStates(config.stateFile);
+    targets = clients.map((client) => {
+      const projectLogger = multi
+        ? logger.child({ project: client.origin.projectId, region: client.origin.region })
+        : logger;
+      return {
+        client,
+        logger: projectLogger,
+        state: restoreState({ config, client, saved, logger: projectLogger, now: clock.now() }),
+        lastOk: undefined,
+      };
+    });
   } catch (error) {
     logger.fatal({ code: isAppError(error) ? error.code : "INTERNAL" }, (error as Error).message);
     return EXIT.config;
   }
 
   const transport = buildTransport(config, logger, options.stdout);
-  let lastOk: boolean | undefined;
   let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
   if (!config.once) {
     try {
       ops = await startOpsServer({
         port: config.port,
-        health: { ready: () => lastOk !== false },
+        // Red while any project's last cycle failed; the others keep polling meanwhile.
+        health: { ready: () => targets.every((target) => target.lastOk !== false) },
         registry: metrics.registry,
       });
     } catch (error) {
@@ -206,10 +270,12 @@ export async function runExporter(options: RunOptions): Promise<number> {
 
   logger.info(
     {
-      source: client.origin.source,
-      region: client.origin.region,
-      project: client.origin.projectId,
-      auth: client.authMethod,
+      projects: targets.map(({ client }) => ({
+        source: client.origin.source,
+        region: client.origin.region,
+        project: client.origin.projectId,
+      })),
+      auth: targets[0]?.client.authMethod,
       tracker: config.tracker,
       intervalMinutes: config.fromMinutes,
       overlapMinutes: config.overlapMinutes,
@@ -241,67 +307,93 @@ export async function runExporter(options: RunOptions): Promise<number> {
   const delivers = config.push && !config.dryRun;
   // A dry run or CTS_X_PNP=false delivers nothing: saving its checkpoint would make the next
   // real run skip every trace it only printed or logged.
-  const saveState = async () => {
-    if (config.stateFile === undefined || !delivers) return;
-    const seen = state.seen.entries().slice(-SAVED_SEEN_LIMIT);
-    await writeState(config.stateFile, {
-      checkpoint: state.checkpoint,
-      start: state.start,
-      source: client.origin.source,
-      tracker: config.tracker,
-      seen,
-    });
+  // Every project's entry in one file; saves run one after another, never interleaved.
+  let saving: Promise<void> = Promise.resolve();
+  const saveState = () => {
+    const stateFile = config.stateFile;
+    if (stateFile === undefined || !delivers) return Promise.resolve();
+    const save = saving.then(() =>
+      writeStates(
+        stateFile,
+        targets.map(({ client, state }) => ({
+          checkpoint: state.checkpoint,
+          start: state.start,
+          source: client.origin.source,
+          tracker: config.tracker,
+          seen: state.seen.entries().slice(-Math.floor(SAVED_SEEN_LIMIT / targets.length)),
+        })),
+      ),
+    );
+    saving = save.catch(() => undefined);
+    return save;
   };
   const deadLetters =
     config.deadLetterFile === undefined || !delivers
       ? undefined
       : createDeadLetterFile(config.deadLetterFile, () => clock.now());
   const intervalMs = (config.pollIntervalSeconds ?? config.fromMinutes * 60) * 1000;
+  const pollOptions = {
+    tracker: config.tracker,
+    window: {
+      lookbackMs: config.fromMinutes * 60_000,
+      overlapMs: config.overlapMinutes * 60_000,
+      maxSpanMs: MAX_SPAN_MS,
+    },
+    retry: {
+      maxAttempts: config.retryAttempts,
+      baseDelayMs: config.retryBaseMs,
+      maxDelayMs: config.retryMaxMs,
+      // A sink's Retry-After is a floor, but no longer than the backoff cap.
+      maxRetryAfterMs: config.retryMaxMs,
+    },
+    concurrency: config.concurrency,
+    batchSize: config.batchSize,
+    overrides: config.overrides,
+    intervalMs,
+    failureRetryMs: 30_000,
+    once: config.once,
+    signal: options.signal,
+    deliverySignal: hardStop.signal,
+    onCommit: saveState,
+  };
   try {
-    const last = await runPoller(
-      {
-        source: client,
-        transport,
-        metrics,
-        clock,
-        logger,
-        deadLetters,
-        ...(telemetryActive()
-          ? { traceCycle: (run: () => Promise<CycleSummary>) => traceCycle(config.tracker, run) }
-          : {}),
-      },
-      state,
-      {
-        tracker: config.tracker,
-        window: {
-          lookbackMs: config.fromMinutes * 60_000,
-          overlapMs: config.overlapMinutes * 60_000,
-          maxSpanMs: MAX_SPAN_MS,
-        },
-        retry: {
-          maxAttempts: config.retryAttempts,
-          baseDelayMs: config.retryBaseMs,
-          maxDelayMs: config.retryMaxMs,
-          // A sink's Retry-After is a floor, but no longer than the backoff cap.
-          maxRetryAfterMs: config.retryMaxMs,
-        },
-        concurrency: config.concurrency,
-        batchSize: config.batchSize,
-        overrides: config.overrides,
-        intervalMs,
-        failureRetryMs: 30_000,
-        once: config.once,
-        signal: options.signal,
-        deliverySignal: hardStop.signal,
-        onCommit: saveState,
-        onCycle: async (summary) => {
-          lastOk = summary.ok;
-          logSummary(logger, summary);
-          await saveState();
-        },
-      },
+    // One poll loop per project, side by side: a project whose cycles fail (CTS refuses it,
+    // its events are refused) keeps its own checkpoint and backs off alone.
+    const lasts = await Promise.all(
+      targets.map((target) => {
+        const projectMetrics = multi
+          ? metrics.forProject({
+              project: target.client.origin.projectId,
+              region: target.client.origin.region,
+            })
+          : metrics;
+        return runPoller(
+          {
+            source: target.client,
+            transport,
+            metrics: projectMetrics,
+            clock,
+            logger: target.logger,
+            deadLetters,
+            ...(telemetryActive()
+              ? {
+                  traceCycle: (run: () => Promise<CycleSummary>) => traceCycle(config.tracker, run),
+                }
+              : {}),
+          },
+          target.state,
+          {
+            ...pollOptions,
+            onCycle: async (summary) => {
+              target.lastOk = summary.ok;
+              logSummary(target.logger, summary);
+              await saveState();
+            },
+          },
+        );
+      }),
     );
-    if (config.once) return last.allDelivered ? EXIT.ok : EXIT.undelivered;
+    if (config.once) return lasts.every((last) => last.allDelivered) ? EXIT.ok : EXIT.undelivered;
     return EXIT.ok;
   } finally {
     options.signal.removeEventListener("abort", onStop);

@@ -4,9 +4,15 @@ import type { RouteRequest, SimContext } from "./iam-routes.js";
 import { authenticate, mayAccessProject } from "./request-auth.js";
 import type { StoredTrace, TraceStore } from "./trace-store.js";
 
-interface CtsContext extends SimContext {
+/** One project's traces. */
+export interface ProjectSpace {
+  readonly identity: SimContext["identity"];
   readonly store: TraceStore;
   readonly render: (trace: StoredTrace) => RawCtsTrace;
+}
+
+interface CtsContext extends SimContext {
+  readonly projects: ReadonlyMap<string, ProjectSpace>;
   readonly trackers: readonly string[];
   readonly retentionMs: number;
   /** Told about every page served, for `servedTraceIds`. */
@@ -53,7 +59,7 @@ function forVersion(raw: RawCtsTrace, version: ApiVersion): RawCtsTrace {
  */
 function listTraces(
   request: RouteRequest,
-  context: CtsContext,
+  context: CtsContext & ProjectSpace,
   target: { version: ApiVersion; tracker: string | null },
 ): Reply {
   const { query } = request;
@@ -131,7 +137,7 @@ function listTraces(
   });
 }
 
-function trackers(context: CtsContext, name: string | null): Reply {
+function trackers(context: CtsContext & ProjectSpace, name: string | null): Reply {
   const list = context.trackers
     .filter((tracker) => name === null || tracker === name)
     .map((tracker) => ({
@@ -156,16 +162,18 @@ export function routeCts(request: RouteRequest, context: CtsContext): Reply | un
 
   const auth = authenticate(request, context);
   if (!auth.ok) return auth.reply;
-  if (!mayAccessProject(auth.principal, projectId, context.identity)) {
+  const space = context.projects.get(projectId);
+  if (space === undefined || !mayAccessProject(auth.principal, projectId, space.identity)) {
     return gatewayError(403, "APIG.0302", "The IAM user is not authorized to access this project.");
   }
+  const scoped = { ...context, ...space };
   if (v3 !== null) {
     return v3[2] === "trackers"
-      ? trackers(context, request.query.get("tracker_name"))
-      : listTraces(request, context, { version: "v3", tracker: null });
+      ? trackers(scoped, request.query.get("tracker_name"))
+      : listTraces(request, scoped, { version: "v3", tracker: null });
   }
   const [, version, , tracker] = legacy ?? [];
-  return listTraces(request, context, {
+  return listTraces(request, scoped, {
     version: version as ApiVersion,
     tracker: decodeURIComponent(tracker ?? "system"),
   });

@@ -7,7 +7,10 @@ import { authenticate, type TokenRegistry } from "./request-auth.js";
 
 /** What IAM and CTS handlers share. */
 export interface SimContext {
+  /** The primary project's identity (the one clouds.yaml names). */
   readonly identity: SimIdentity;
+  /** Every project of the account, the primary one first, by id; each with its own identity. */
+  readonly projects: ReadonlyMap<string, { readonly identity: SimIdentity }>;
   readonly tokens: TokenRegistry;
   readonly clock: Clock;
   readonly catalogCtsv3: boolean;
@@ -104,8 +107,7 @@ export function catalog(context: SimContext, baseUrl: string): unknown[] {
   return entries.map((entry, index) => ({ id: `catalog-${index}`, ...entry }));
 }
 
-function project(context: SimContext, baseUrl: string) {
-  const { identity } = context;
+function project(identity: SimIdentity, baseUrl: string) {
   return {
     id: identity.projectId,
     name: identity.projectName,
@@ -113,7 +115,7 @@ function project(context: SimContext, baseUrl: string) {
     parent_id: identity.domainId,
     is_domain: false,
     enabled: true,
-    description: "the simulator's project",
+    description: `the simulator's project in ${identity.region}`,
     links: { self: `${baseUrl}/v3/projects/${identity.projectId}` },
   };
 }
@@ -153,20 +155,23 @@ function issueToken(request: RouteRequest, context: SimContext): Reply {
   if (!userMatches || user.password !== identity.password) {
     return keystoneError(401, "The username or password is wrong.");
   }
-  let projectId: string | undefined;
+  let scoped: SimIdentity | undefined;
   if (scope?.project !== undefined) {
     const wanted = scope.project;
-    const found =
-      wanted.id === undefined
-        ? wanted.name === identity.projectName
-        : wanted.id === identity.projectId;
-    if (!found)
+    scoped = [...context.projects.values()]
+      .map((space) => space.identity)
+      .find((candidate) =>
+        wanted.id === undefined
+          ? wanted.name === candidate.projectName
+          : wanted.id === candidate.projectId,
+      );
+    if (scoped === undefined)
       return keystoneError(
         401,
         "The project in the scope does not exist or the user has no access to it.",
       );
-    projectId = identity.projectId;
   }
+  const projectId = scoped?.projectId;
   const token = context.tokens.issue(identity.userId, projectId);
   const domain = { id: identity.domainId, name: identity.domainName };
   const body = {
@@ -180,11 +185,13 @@ function issueToken(request: RouteRequest, context: SimContext): Reply {
         domain,
         password_expires_at: "",
       },
-      ...(projectId === undefined
+      ...(scoped === undefined
         ? { domain }
-        : { project: { id: identity.projectId, name: identity.projectName, domain } }),
+        : { project: { id: scoped.projectId, name: scoped.projectName, domain } }),
       roles: [{ id: "0".repeat(32), name: "te_admin" }],
-      ...(request.query.has("nocatalog") ? {} : { catalog: catalog(context, request.baseUrl) }),
+      ...(request.query.has("nocatalog")
+        ? {}
+        : { catalog: catalog({ ...context, identity: scoped ?? identity }, request.baseUrl) }),
     },
   };
   return json(201, body, { "x-subject-token": token.value });
@@ -205,30 +212,42 @@ export function routeIam(request: RouteRequest, context: SimContext): Reply | un
       : keystoneError(400, "Use POST to obtain a token.");
   }
   const isCatalog = path === "/v3/auth/catalog";
+  const isAuthProjects = path === "/v3/auth/projects";
   const projectMatch = /^\/v3\/projects(?:\/([^/]+))?\/?$/.exec(path);
-  if (!isCatalog && projectMatch === null) return undefined;
+  if (!isCatalog && !isAuthProjects && projectMatch === null) return undefined;
 
   const auth = authenticate(request, context);
   if (!auth.ok) return auth.reply;
+  const all = [...context.projects.values()].map((space) => project(space.identity, baseUrl));
   if (isCatalog) {
+    // The catalog of the project the request is scoped to (token scope or X-Project-Id).
+    const scopedId =
+      auth.principal.kind === "token" ? auth.principal.token.projectId : auth.principal.projectId;
+    const scoped = context.projects.get(scopedId ?? "")?.identity ?? context.identity;
     return json(200, {
-      catalog: catalog(context, baseUrl),
+      catalog: catalog({ ...context, identity: scoped }, baseUrl),
       links: { self: `${baseUrl}/v3/auth/catalog` },
     });
   }
+  if (isAuthProjects) {
+    // The projects the caller may scope a token to: every project of the account here.
+    return json(200, { links: { self: `${baseUrl}/v3/auth/projects` }, projects: all });
+  }
   const [, projectId] = projectMatch ?? [];
-  const mine = project(context, baseUrl);
   if (projectId !== undefined) {
-    return decodeURIComponent(projectId) === mine.id
-      ? json(200, { project: mine })
-      : keystoneError(404, `Could not find project: ${decodeURIComponent(projectId)}.`);
+    const found = all.find((candidate) => candidate.id === decodeURIComponent(projectId));
+    return found === undefined
+      ? keystoneError(404, `Could not find project: ${decodeURIComponent(projectId)}.`)
+      : json(200, { project: found });
   }
   const name = request.query.get("name");
   const domainId = request.query.get("domain_id");
-  const matches =
-    (name === null || name === mine.name) && (domainId === null || domainId === mine.domain_id);
   return json(200, {
     links: { self: `${baseUrl}/v3/projects`, previous: null, next: null },
-    projects: matches ? [mine] : [],
+    projects: all.filter(
+      (candidate) =>
+        (name === null || name === candidate.name) &&
+        (domainId === null || domainId === candidate.domain_id),
+    ),
   });
 }

@@ -71,6 +71,12 @@ export interface SimulatorOptions {
   readonly tokenTtlMs?: number;
   /** Whether the catalog lists a `ctsv3` entry (unverified on OTC; false by default). */
   readonly catalogCtsv3?: boolean;
+  /**
+   * More projects of the same account, each with its own id, region and traces (the generator
+   * feeds every project). `name` is `<region>_<suffix>`, as OTC names projects; the region is
+   * taken from that prefix unless given.
+   */
+  readonly extraProjects?: readonly { readonly name: string; readonly region?: string }[];
   /** Trackers that exist; `["system"]` by default. */
   readonly trackers?: readonly string[];
   readonly generator?: GeneratorOptions;

@@ -4,12 +4,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createLogger, type RawCtsTrace } from "@cts/shared";
 import { systemClock, type Clock } from "./clock.js";
 import { cloudsYaml } from "./clouds-yaml.js";
-import { routeCts } from "./cts-routes.js";
+import { routeCts, type ProjectSpace } from "./cts-routes.js";
 import { createFaultPlan, type RequestScope } from "./faults.js";
 import { createTraceFactory } from "./generator/trace-factory.js";
 import { ctsError, gatewayError, readBody, writeReply, type Reply } from "./http-util.js";
 import { routeIam, type RouteRequest, type SimContext } from "./iam-routes.js";
 import { domainUsers, identityFor, type SimIdentity } from "./identity.js";
+import { hex, streamFor } from "./random.js";
 import {
   DEFAULTS,
   type FaultOptions,
@@ -32,6 +33,16 @@ interface SimulatorStats {
   readonly tracesStored: number;
 }
 
+/** One project the simulator serves. */
+export interface SimProject {
+  readonly id: string;
+  /** `<region>_<suffix>` */
+  readonly name: string;
+  readonly region: string;
+  /** The project's CTS v3 endpoint: `<url>/v3/<id>`. */
+  readonly ctsUrl: string;
+}
+
 /** A running OTC stand-in: IAM and CTS on one loopback port. */
 export interface Simulator {
   /** `http://127.0.0.1:<port>` */
@@ -43,6 +54,8 @@ export interface Simulator {
   readonly projectId: string;
   readonly domainId: string;
   readonly region: string;
+  /** Every project of the account, the primary one (the one above) first. */
+  readonly projects: readonly SimProject[];
   /** The tenant: user, password, access key, secret key, project and domain names. */
   readonly credentials: SimIdentity;
   readonly clock: Clock;
@@ -52,11 +65,11 @@ export interface Simulator {
    * Serves these traces exactly as given (any shape, invalid ones too). Ordering and paging use
    * `trace_id` (or a generated stand-in), `time` (or now) and `record_time` (or `time`).
    */
-  addTraces(traces: readonly RawCtsTrace[]): string[];
+  addTraces(traces: readonly RawCtsTrace[], projectId?: string): string[];
   /** Generates `count` traces with `time` in `(from, to)`; fast enough for 200,000. */
   preload(options: PreloadOptions): void;
   /** The ids CTS would list for `from < time < to` right now, newest first. */
-  traceIdsIn(window: { readonly from: number; readonly to: number }): string[];
+  traceIdsIn(window: { readonly from: number; readonly to: number }, projectId?: string): string[];
   /** One stored trace in its v3 form, visible or not. */
   trace(id: string): RawCtsTrace | undefined;
   /** Every trace id served so far, over any API version. */
@@ -98,24 +111,52 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const logger = options.logger ?? createLogger({ name: "otc_simulator", level: "silent" });
   const identity = identityFor(seed, options.identity);
   const generator = options.generator ?? {};
-  const store = createTraceStore();
-  const factory = createTraceFactory({
-    seed,
+  const identities: SimIdentity[] = [
     identity,
-    users: domainUsers(seed, identity),
-    lateFraction: generator.lateFraction ?? DEFAULTS.lateFraction,
-    lateMinutes: generator.lateMinutes ?? DEFAULTS.lateMinutes,
-    lagMs: generator.lagMs ?? DEFAULTS.lagMs,
-    ...(generator.mix === undefined ? {} : { mix: generator.mix }),
+    ...(options.extraProjects ?? []).map((extra, index) => ({
+      ...identity,
+      projectId: hex(streamFor(seed, "project", index), 32),
+      projectName: extra.name,
+      region: extra.region ?? extra.name.split("_")[0] ?? identity.region,
+    })),
+  ];
+  // Each project its own generator stream, so trace ids never repeat across projects.
+  const spaces = identities.map((projectIdentity, index) => {
+    const spaceSeed = index === 0 ? seed : seed * 7919 + index;
+    const store = createTraceStore();
+    const factory = createTraceFactory({
+      seed: spaceSeed,
+      identity: projectIdentity,
+      users: domainUsers(seed, identity),
+      lateFraction: generator.lateFraction ?? DEFAULTS.lateFraction,
+      lateMinutes: generator.lateMinutes ?? DEFAULTS.lateMinutes,
+      lagMs: generator.lagMs ?? DEFAULTS.lagMs,
+      ...(generator.mix === undefined ? {} : { mix: generator.mix }),
+    });
+    const traffic = createTraffic({
+      seed: spaceSeed,
+      factory,
+      store,
+      rate: generator.rate ?? 0,
+      start: clock.now(),
+      retentionMs: DEFAULTS.retentionMs,
+    });
+    const render = (trace: StoredTrace): RawCtsTrace =>
+      "raw" in trace ? trace.raw : factory.render(trace);
+    return { identity: projectIdentity, store, traffic, render };
   });
-  const traffic = createTraffic({
-    seed,
-    factory,
-    store,
-    rate: generator.rate ?? 0,
-    start: clock.now(),
-    retentionMs: DEFAULTS.retentionMs,
-  });
+  const primary = spaces[0];
+  if (primary === undefined) throw new Error("the simulator has no project");
+  const { traffic } = primary;
+  const spaceOf = (projectId: string | undefined) => {
+    if (projectId === undefined) return primary;
+    const space = spaces.find((candidate) => candidate.identity.projectId === projectId);
+    if (space === undefined) throw new RangeError(`the simulator has no project ${projectId}`);
+    return space;
+  };
+  const catchUpAll = (now: number) => {
+    for (const space of spaces) space.traffic.catchUp(now);
+  };
   const faults = createFaultPlan(options.faults);
   const tokens = createTokenRegistry(clock, options.tokenTtlMs ?? DEFAULTS.tokenTtlMs);
   const served = new Set<string>();
@@ -123,16 +164,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const requests = { iam: 0, cts: 0 };
   let tracesServed = 0;
 
-  const render = (trace: StoredTrace): RawCtsTrace =>
-    "raw" in trace ? trace.raw : factory.render(trace);
   const context = {
     identity,
+    projects: new Map<string, ProjectSpace>(
+      spaces.map((space) => [space.identity.projectId, space]),
+    ),
     tokens,
     clock,
     catalogCtsv3: options.catalogCtsv3 ?? false,
     maxSkewMs: DEFAULTS.maxSkewMs,
-    store,
-    render,
     trackers: options.trackers ?? ["system"],
     retentionMs: DEFAULTS.retentionMs,
     onServed: (traces: readonly StoredTrace[]) => {
@@ -209,7 +249,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       body,
       baseUrl: `http://${request.headers.host ?? address}`,
     };
-    if (scope === "cts") traffic.catchUp(clock.now());
+    if (scope === "cts") catchUpAll(clock.now());
     const reply: Reply =
       routeIam(route, context) ??
       routeCts(route, context) ??
@@ -253,20 +293,29 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     projectId: identity.projectId,
     domainId: identity.domainId,
     region: identity.region,
+    projects: identities.map((projectIdentity) => ({
+      id: projectIdentity.projectId,
+      name: projectIdentity.projectName,
+      region: projectIdentity.region,
+      ctsUrl: `${url}/v3/${projectIdentity.projectId}`,
+    })),
     credentials: identity,
     clock,
     detections,
-    addTraces: (traces) => traffic.add(traces, clock.now()),
+    addTraces: (traces, projectId) => spaceOf(projectId).traffic.add(traces, clock.now()),
     preload: (preload) => {
       traffic.preload(preload);
     },
-    traceIdsIn: (window) => {
-      traffic.catchUp(clock.now());
-      return store.idsIn(window, clock.now());
+    traceIdsIn: (window, projectId) => {
+      catchUpAll(clock.now());
+      return spaceOf(projectId).store.idsIn(window, clock.now());
     },
     trace: (id) => {
-      const stored = store.get(id);
-      return stored === undefined ? undefined : render(stored);
+      for (const space of spaces) {
+        const stored = space.store.get(id);
+        if (stored !== undefined) return space.render(stored);
+      }
+      return undefined;
     },
     servedTraceIds: () => served,
     setFaults: (next) => {
@@ -277,13 +326,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     issuedTokens: () => tokens.values(),
     stats: () => {
-      traffic.catchUp(clock.now());
+      catchUpAll(clock.now());
       return {
         requests: { ...requests },
         faultsInjected: faults.injected,
         tokensIssued: tokens.issued,
         tracesServed,
-        tracesStored: store.size,
+        tracesStored: spaces.reduce((sum, space) => sum + space.store.size, 0),
       };
     },
     cloudsYaml: (yamlOptions) =>

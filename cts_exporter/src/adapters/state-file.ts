@@ -5,7 +5,7 @@ import { z } from "zod";
 import { AppError, ErrorCode } from "@cts/shared";
 
 /** The durable checkpoint (CTS_STATE_FILE), plus the ids already delivered inside the overlap. */
-interface SavedState {
+export interface SavedState {
   readonly checkpoint: number | undefined;
   /** Where the first window starts while there is no checkpoint yet. */
   readonly start?: number | undefined;
@@ -15,18 +15,28 @@ interface SavedState {
   readonly seen: readonly (readonly [string, number])[];
 }
 
-const StateSchema = z.object({
-  version: z.literal(1),
+const Entry = z.object({
   checkpoint: z.number().int().nonnegative().nullable(),
   start: z.number().int().nonnegative().nullish(),
   source: z.string(),
   tracker: z.string(),
   seen: z.array(z.tuple([z.string(), z.number()])).default([]),
+});
+/** Version 1: one project (the file every single-project exporter writes). */
+const StateV1 = Entry.extend({ version: z.literal(1), savedAt: z.string().optional() });
+/** Version 2: one entry per project (CTS_PROJECTS), each found again by its CTS source. */
+const StateV2 = z.object({
+  version: z.literal(2),
+  projects: z.array(Entry),
   savedAt: z.string().optional(),
 });
+const StateSchema = z.union([StateV1, StateV2]);
 
-/** Reads the state file; undefined when it does not exist yet. A corrupt file is an error. */
-export async function readState(path: string): Promise<SavedState | undefined> {
+/**
+ * Reads the state file: every project's entry; undefined when it does not exist yet. A corrupt
+ * file is an error.
+ */
+export async function readStates(path: string): Promise<SavedState[] | undefined> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -50,8 +60,19 @@ export async function readState(path: string): Promise<SavedState | undefined> {
       `CTS_STATE_FILE ${path} is not a checkpoint written by cts_exporter; move it away to start from CTS_FROM`,
     );
   }
-  const { checkpoint, start, source, tracker, seen } = parsed.data;
-  return { checkpoint: checkpoint ?? undefined, start: start ?? undefined, source, tracker, seen };
+  const entries = parsed.data.version === 1 ? [parsed.data] : parsed.data.projects;
+  return entries.map(({ checkpoint, start, source, tracker, seen }) => ({
+    checkpoint: checkpoint ?? undefined,
+    start: start ?? undefined,
+    source,
+    tracker,
+    seen,
+  }));
+}
+
+/** The single project's entry, for callers that poll one project. */
+export async function readState(path: string): Promise<SavedState | undefined> {
+  return (await readStates(path))?.[0];
 }
 
 /**
@@ -59,17 +80,26 @@ export async function readState(path: string): Promise<SavedState | undefined> {
  * renamed over the old one, so a crash leaves either the old or the new checkpoint, never half.
  */
 export async function writeState(path: string, state: SavedState): Promise<void> {
+  await writeStates(path, [state]);
+}
+
+/** Writes every project's entry: version 1 for one project (as before), version 2 for several. */
+export async function writeStates(path: string, states: readonly SavedState[]): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temporary = `${path}.${randomBytes(4).toString("hex")}.tmp`;
-  const body = JSON.stringify({
-    version: 1,
+  const entry = (state: SavedState) => ({
     checkpoint: state.checkpoint ?? null,
     ...(state.checkpoint === undefined && state.start !== undefined ? { start: state.start } : {}),
     source: state.source,
     tracker: state.tracker,
     seen: state.seen,
-    savedAt: new Date().toISOString(),
   });
+  const [only] = states;
+  const body = JSON.stringify(
+    states.length === 1 && only !== undefined
+      ? { version: 1, ...entry(only), savedAt: new Date().toISOString() }
+      : { version: 2, projects: states.map(entry), savedAt: new Date().toISOString() },
+  );
   const handle = await open(temporary, "w", 0o600);
   try {
     await handle.writeFile(body, "utf8");

@@ -1,8 +1,9 @@
+import { z } from "zod";
 import { AppError, ErrorCode, type Logger, type RetryOptions, type TraceOrigin } from "@cts/shared";
 import { openAkSkSession } from "./aksk-session.js";
 import { parseCtsEndpoint, resolveCtsEndpoint, type CatalogEntry } from "./catalog.js";
 import type { AuthMethod, CloudConfig } from "./cloud-config.js";
-import { createOtcHttp, type Authenticator } from "./otc-http.js";
+import { createOtcHttp, IAM_FAILURES, type Authenticator } from "./otc-http.js";
 import { createTokenSource } from "./password-token.js";
 import { describeSource } from "./resolve-cloud.js";
 import type { TraceSource } from "../core/ports.js";
@@ -15,6 +16,27 @@ export interface OtcClient extends TraceSource {
   readonly authMethod: AuthMethod;
   /** How many listed traces failed validation and were skipped, since creation. */
   readonly invalidTraces: number;
+  /** The enabled projects IAM lets these credentials scope to (`GET /v3/auth/projects`). */
+  accessibleProjects(): Promise<{ readonly id: string; readonly name: string }[]>;
+}
+
+const AuthProjects = z.looseObject({
+  projects: z.array(
+    z.looseObject({ id: z.string(), name: z.string(), enabled: z.boolean().nullish() }),
+  ),
+});
+
+/** The clouds.yaml profile pointed at another project of the same account (CTS_PROJECTS). */
+export function forProject(config: CloudConfig, project: string): CloudConfig {
+  // Project ids are 32 hex digits; anything else is a name such as `eu-de_analytics`.
+  const isId = /^[0-9a-f]{32}$/.test(project);
+  return {
+    ...config,
+    projectId: isId ? project : undefined,
+    projectName: isId ? undefined : project,
+    // A project's region is its name's prefix; the profile's region_name is another project's.
+    region: isId ? undefined : project.split("_")[0],
+  };
 }
 
 export interface OtcClientOptions {
@@ -136,6 +158,33 @@ export async function createOtcClient(
     listTraces: (window, listOptions) => listTraces(lister, window, listOptions),
     get invalidTraces() {
       return invalidTraces;
+    },
+    async accessibleProjects() {
+      const url = new URL(`${config.authUrl}/auth/projects`);
+      const response = await http.send(
+        { method: "GET", url, what: "IAM project list" },
+        {
+          auth: session.authenticator,
+          failures: IAM_FAILURES,
+          hint: "CTS_PROJECTS=all needs the right to list the account's projects; name them instead",
+        },
+      );
+      let json: unknown;
+      try {
+        json = JSON.parse(response.text);
+      } catch {
+        json = undefined;
+      }
+      const parsed = AuthProjects.safeParse(json);
+      if (!parsed.success) {
+        throw new AppError(
+          ErrorCode.CLOUD_AUTH_FAILED,
+          `IAM project list from ${config.authUrl} is not a project list; name the projects in CTS_PROJECTS`,
+        );
+      }
+      return parsed.data.projects
+        .filter((project) => project.enabled !== false)
+        .map(({ id, name }) => ({ id, name }));
     },
   };
 }
