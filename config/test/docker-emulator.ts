@@ -9,7 +9,7 @@
  */
 import { runCommand } from "@cts/devkit";
 import { cpSync, mkdirSync, readdirSync, statSync } from "node:fs";
-import { dirname, join, posix, sep } from "node:path";
+import { dirname, join, posix } from "node:path";
 import { execForm, parseCopy, parseEnv, type DockerIgnore, type Dockerfile } from "./dockerfile.js";
 
 export interface EmulatedImage {
@@ -160,8 +160,4 @@ export function listTree(dir: string, under = ""): string[] {
     const path = under === "" ? entry.name : `${under}/${entry.name}`;
     return entry.isDirectory() ? [path, ...listTree(dir, path)] : [path];
   });
-}
-
-export function toPosix(path: string): string {
-  return path.split(sep).join("/");
 }

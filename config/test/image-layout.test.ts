@@ -20,7 +20,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { describeCommand, runCommand } from "@cts/devkit";
-import { startSimulator, type Simulator } from "../../otc_simulator/src/index.js";
+import { startSimulator, type Simulator } from "@cts/otc_simulator";
 import { emulateImage, listTree, type EmulatedImage } from "./docker-emulator.js";
 import { parseDockerIgnore, readDockerfile } from "./dockerfile.js";
 import { REPO_ROOT } from "./kustomize-lite.js";
