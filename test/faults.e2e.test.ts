@@ -145,9 +145,12 @@ describe("faults end to end: kill and recover", () => {
         `unexpected=${unexpected.length} faultsInjected=${stats.faultsInjected} tokensIssued=${stats.tokensIssued}`,
     );
     assert.ok(served.size > 1_500, `a few thousand traces were served (got ${served.size})`);
+    // The simulator cycles through the three kinds, so six faults are each kind twice (two
+    // expired tokens, hence at least three issued). How many more depends on machine speed and
+    // on the exporter's backoff after failed cycles, which is why the bound is not higher.
     assert.ok(
-      stats.faultsInjected >= 10,
-      `the simulator injected faults (${stats.faultsInjected})`,
+      stats.faultsInjected >= 6,
+      `the simulator injected each kind of fault twice (${stats.faultsInjected} faults)`,
     );
     assert.ok(
       stats.tokensIssued >= 3,
