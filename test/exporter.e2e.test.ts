@@ -8,15 +8,15 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { runExporter, EXIT } from "@cts/cts_exporter";
+import { EXIT } from "@cts/cts_exporter";
 import { freePort, startProcess, waitFor, waitForHttp, REPO_ROOT } from "@cts/devkit";
 import { manualClock, startSimulator, type ManualClock, type Simulator } from "@cts/otc_simulator";
 import type { RawCtsTrace } from "@cts/shared";
 import { duplicateIds, startEventReceiver, type EventReceiver } from "./support/event-receiver.js";
 import { assertNoSecrets, simulatorSecrets } from "./support/secrets.js";
 import { sampleTrace } from "./support/traces.js";
+import { runExporterOnce } from "./support/run-once.js";
 
 const MIN = 60_000;
 
@@ -58,21 +58,11 @@ describe("exporter end to end on a simulated clock", () => {
     extraEnv: Record<string, string> = {},
     flags: string[] = [],
   ): Promise<number> {
-    const out = new PassThrough();
-    out.on("data", (chunk: Buffer) => (logs += chunk.toString("utf8")));
-    return runExporter({
+    return runExporterOnce({
       env: { ...env, ...extraEnv },
-      argv: ["--once", ...flags],
-      stdout: out,
-      logDestination: out,
-      signal: new AbortController().signal,
-      clock: {
-        now: () => clock.now(),
-        sleep: (ms) => {
-          clock.advance(ms);
-          return Promise.resolve();
-        },
-      },
+      flags,
+      clock,
+      onOutput: (text) => (logs += text),
     });
   }
 

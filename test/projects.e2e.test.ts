@@ -8,12 +8,12 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { EXIT, runExporter } from "@cts/cts_exporter";
+import { EXIT } from "@cts/cts_exporter";
 import { manualClock, startSimulator, type ManualClock, type Simulator } from "@cts/otc_simulator";
 import type { RawCtsTrace } from "@cts/shared";
 import { duplicateIds, startEventReceiver, type EventReceiver } from "./support/event-receiver.js";
+import { runExporterOnce } from "./support/run-once.js";
 
 const MIN = 60_000;
 
@@ -56,22 +56,7 @@ describe("one exporter, several projects and regions (CTS_PROJECTS)", () => {
   });
 
   async function cycle(extraEnv: Record<string, string> = {}): Promise<number> {
-    const out = new PassThrough();
-    out.resume();
-    return runExporter({
-      env: { ...env, ...extraEnv },
-      argv: ["--once"],
-      stdout: out,
-      logDestination: out,
-      signal: new AbortController().signal,
-      clock: {
-        now: () => clock.now(),
-        sleep: (ms) => {
-          clock.advance(ms);
-          return Promise.resolve();
-        },
-      },
-    });
+    return runExporterOnce({ env: { ...env, ...extraEnv }, clock });
   }
 
   /** Three traces per project, by the same user from the same address. */

@@ -6,13 +6,13 @@ import assert from "node:assert/strict";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { after, before, describe, test } from "node:test";
-import { EXIT, runExporter } from "@cts/cts_exporter";
+import { EXIT } from "@cts/cts_exporter";
 import { freshNeo4j, startOidcIssuer, type OidcIssuer, type TestNeo4j } from "@cts/devkit";
 import { startSink, type RunningSink } from "@cts/neo4j_sink";
 import { startSimulator, type Simulator } from "@cts/otc_simulator";
 import { createLogger, type RawCtsTrace } from "@cts/shared";
+import { runExporterOnce } from "./support/run-once.js";
 
 const AUDIENCE = "sinks.knative.dev/sink/cts/neo4j-sink";
 
@@ -65,9 +65,7 @@ describe("sender identity from the exporter's token file to the sink's verifier"
   });
 
   async function once(tokenFile: string): Promise<number> {
-    const out = new PassThrough();
-    out.on("data", (chunk: Buffer) => (logs += chunk.toString("utf8")));
-    return runExporter({
+    return runExporterOnce({
       env: {
         OS_CLIENT_CONFIG_FILE: join(dir, "clouds.yaml"),
         OS_CLOUD: "sim",
@@ -77,10 +75,7 @@ describe("sender identity from the exporter's token file to the sink's verifier"
         SINK_RETRY_ATTEMPTS: "2",
         SINK_RETRY_BASE_MS: "20",
       },
-      argv: ["--once"],
-      stdout: out,
-      logDestination: out,
-      signal: new AbortController().signal,
+      onOutput: (text) => (logs += text),
     });
   }
 

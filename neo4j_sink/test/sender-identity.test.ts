@@ -8,7 +8,7 @@ import {
   type OidcIssuer,
   type TestNeo4j,
 } from "@cts/devkit";
-import type { RunningSink } from "../src/index.js";
+import type { RunningSink, StartSinkConfig } from "../src/index.js";
 import { sinkConfigFromEnv } from "../src/config.js";
 import { count, eventFor, rawTrace, startTestSink } from "./helpers.js";
 
@@ -25,35 +25,43 @@ function withToken(id: string, token: string | undefined, scheme = "Bearer") {
   };
 }
 
-describe("sender identity: SINK_OIDC_ISSUER and SINK_OIDC_AUDIENCE (real Neo4j, local issuer)", () => {
-  let neo: TestNeo4j;
-  let issuer: OidcIssuer;
-  let sink: RunningSink;
+/**
+ * A sink on a fresh database that requires tokens from a fresh local issuer, for the enclosing
+ * suite: started in its `before`, closed in its `after`.
+ */
+function sinkRequiringTokens(overrides: Partial<StartSinkConfig> = {}) {
+  const ctx = {} as { neo: TestNeo4j; issuer: OidcIssuer; sink: RunningSink };
   before(async () => {
-    neo = await freshNeo4j();
-    issuer = await startOidcIssuer();
-    sink = await startTestSink(neo, {
-      senderIdentity: { issuer: issuer.issuer, audience: AUDIENCE, jwksUri: undefined },
+    ctx.neo = await freshNeo4j();
+    ctx.issuer = await startOidcIssuer();
+    ctx.sink = await startTestSink(ctx.neo, {
+      ...overrides,
+      senderIdentity: { issuer: ctx.issuer.issuer, audience: AUDIENCE, jwksUri: undefined },
     });
   });
   after(async () => {
-    await sink.close();
-    await issuer.close();
-    await neo.close();
+    await ctx.sink.close();
+    await ctx.issuer.close();
+    await ctx.neo.close();
   });
+  return ctx;
+}
+
+describe("sender identity: SINK_OIDC_ISSUER and SINK_OIDC_AUDIENCE (real Neo4j, local issuer)", () => {
+  const ctx = sinkRequiringTokens();
 
   const stored = (id: string) =>
-    count(neo.driver, "MATCH (a:Action {id: $id}) RETURN count(a) AS n", { id });
+    count(ctx.neo.driver, "MATCH (a:Action {id: $id}) RETURN count(a) AS n", { id });
 
   test("a token from the issuer for this audience is accepted and the event stored", async () => {
     const answer = await httpPost(
-      sink.url,
-      withToken("oidc-ok", await issuer.token({ audience: AUDIENCE })),
+      ctx.sink.url,
+      withToken("oidc-ok", await ctx.issuer.token({ audience: AUDIENCE })),
     );
     assert.equal(answer.status, 202, answer.body);
     assert.equal(await stored("oidc-ok"), 1);
     assert.equal(
-      issuer.requests("/.well-known/openid-configuration"),
+      ctx.issuer.requests("/.well-known/openid-configuration"),
       1,
       "discovery found the keys",
     );
@@ -61,25 +69,25 @@ describe("sender identity: SINK_OIDC_ISSUER and SINK_OIDC_AUDIENCE (real Neo4j, 
 
   const refusals: [string, () => Promise<string | undefined>, RegExp][] = [
     ["no Authorization header", () => Promise.resolve(undefined), /no Authorization header/],
-    ["another audience", () => issuer.token({ audience: "someone-else" }), /"aud" claim/],
+    ["another audience", () => ctx.issuer.token({ audience: "someone-else" }), /"aud" claim/],
     [
       "another issuer",
-      () => issuer.token({ audience: AUDIENCE, issuer: "https://evil.example" }),
+      () => ctx.issuer.token({ audience: AUDIENCE, issuer: "https://evil.example" }),
       /"iss" claim/,
     ],
     [
       "an expired token",
-      () => issuer.token({ audience: AUDIENCE, expiresInSeconds: -120 }),
+      () => ctx.issuer.token({ audience: AUDIENCE, expiresInSeconds: -120 }),
       /expired/,
     ],
     [
       "a key the issuer does not publish",
-      () => issuer.token({ audience: AUDIENCE, key: "foreign" }),
+      () => ctx.issuer.token({ audience: AUDIENCE, key: "foreign" }),
       /signature/,
     ],
     [
       "an unknown key id",
-      () => issuer.token({ audience: AUDIENCE, kid: "rotated-away" }),
+      () => ctx.issuer.token({ audience: AUDIENCE, kid: "rotated-away" }),
       /key the issuer does not publish/,
     ],
     ["not a JWT", () => Promise.resolve("not-a-jwt"), /not a valid JWT/],
@@ -88,7 +96,7 @@ describe("sender identity: SINK_OIDC_ISSUER and SINK_OIDC_AUDIENCE (real Neo4j, 
     test(`401 for ${name}: nothing stored, the reason named, no token echoed`, async () => {
       const id = `oidc-refused-${name.replaceAll(" ", "-")}`;
       const value = await token();
-      const answer = await httpPost(sink.url, withToken(id, value));
+      const answer = await httpPost(ctx.sink.url, withToken(id, value));
       assert.equal(answer.status, 401, answer.body);
       assert.equal(answer.headers["www-authenticate"], 'Bearer realm="neo4j_sink"');
       const body = JSON.parse(answer.body) as { error: string; reason: string };
@@ -100,51 +108,36 @@ describe("sender identity: SINK_OIDC_ISSUER and SINK_OIDC_AUDIENCE (real Neo4j, 
   }
 
   test("401 for a Basic instead of a Bearer credential", async () => {
-    const answer = await httpPost(sink.url, withToken("oidc-basic", "dXNlcjpwdw==", "Basic"));
+    const answer = await httpPost(ctx.sink.url, withToken("oidc-basic", "dXNlcjpwdw==", "Basic"));
     assert.equal(answer.status, 401);
     assert.match(answer.body, /not 'Bearer <token>'/);
   });
 
   test("probes and metrics need no token; the metric counts the refusals", async () => {
     for (const path of ["/healthz", "/readyz"]) {
-      const response = await fetch(`${sink.url}${path}`);
+      const response = await fetch(`${ctx.sink.url}${path}`);
       assert.equal(response.status, 200, path);
     }
-    const metrics = await (await fetch(`${sink.url}/metrics`)).text();
+    const metrics = await (await fetch(`${ctx.sink.url}/metrics`)).text();
     assert.match(metrics, /neo4j_sink_events_rejected_total\{reason="unauthenticated"\} [1-9]/);
   });
 });
 
 describe("sender identity when the issuer cannot be reached", () => {
-  let neo: TestNeo4j;
-  let issuer: OidcIssuer;
-  let sink: RunningSink;
-  before(async () => {
-    neo = await freshNeo4j();
-    issuer = await startOidcIssuer();
-    sink = await startTestSink(neo, {
-      retryAfterSeconds: 3,
-      senderIdentity: { issuer: issuer.issuer, audience: AUDIENCE, jwksUri: undefined },
-    });
-  });
-  after(async () => {
-    await sink.close();
-    await issuer.close();
-    await neo.close();
-  });
+  const ctx = sinkRequiringTokens({ retryAfterSeconds: 3 });
 
   test("503 with Retry-After (the sender retries, nothing is refused), then 202 once it is back", async () => {
-    const token = await issuer.token({ audience: AUDIENCE });
-    issuer.setDown(true);
-    const refused = await httpPost(sink.url, withToken("oidc-issuer-down", token));
+    const token = await ctx.issuer.token({ audience: AUDIENCE });
+    ctx.issuer.setDown(true);
+    const refused = await httpPost(ctx.sink.url, withToken("oidc-issuer-down", token));
     assert.equal(refused.status, 503, refused.body);
     assert.equal(refused.headers["retry-after"], "3");
     assert.match(refused.body, /OIDC_ISSUER_UNAVAILABLE/);
-    issuer.setDown(false);
-    const accepted = await httpPost(sink.url, withToken("oidc-issuer-down", token));
+    ctx.issuer.setDown(false);
+    const accepted = await httpPost(ctx.sink.url, withToken("oidc-issuer-down", token));
     assert.equal(accepted.status, 202, accepted.body);
     assert.equal(
-      await count(neo.driver, "MATCH (a:Action {id: 'oidc-issuer-down'}) RETURN count(a) AS n"),
+      await count(ctx.neo.driver, "MATCH (a:Action {id: 'oidc-issuer-down'}) RETURN count(a) AS n"),
       1,
     );
   });

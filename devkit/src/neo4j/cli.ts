@@ -2,7 +2,7 @@
  * `pnpm neo4j start|stop|status`: a real local Neo4j server without Docker (docs/operations.md section 1).
  * `start` prints the Bolt URI as its last line; `status` exits 0 only when the server runs.
  */
-import { isAppError } from "@cts/shared";
+import { runCli } from "../cli-runner.js";
 import { settingsFromEnv, NEO4J_VERSION } from "./settings.js";
 import { start, status, stop } from "./server.js";
 
@@ -49,14 +49,4 @@ async function main(command: string | undefined): Promise<number> {
   }
 }
 
-main(process.argv[2]).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(
-      `neo4j: ${isAppError(error) || error instanceof Error ? error.message : String(error)}\n`,
-    );
-    process.exitCode = 1;
-  },
-);
+runCli("neo4j", () => main(process.argv[2]));

@@ -5,7 +5,7 @@
  * traces it received as trees.
  */
 import { join } from "node:path";
-import { isAppError } from "@cts/shared";
+import { runCli } from "../cli-runner.js";
 import {
   ensureCollector,
   OTELCOL_CACHE,
@@ -79,14 +79,4 @@ async function main(command: string | undefined): Promise<number> {
   }
 }
 
-main(process.argv[2]).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(
-      `otelcol: ${isAppError(error) || error instanceof Error ? error.message : String(error)}\n`,
-    );
-    process.exitCode = 1;
-  },
-);
+runCli("otelcol", () => main(process.argv[2]));
