@@ -125,7 +125,7 @@ describe(".dockerignore", () => {
       "shared/src/index.ts",
       "shared/tsconfig.build.json",
       "cts_exporter/src/main.ts",
-      "cts_exporter/src/otc/clouds-files.ts",
+      "cts_exporter/src/cloud-config/clouds-files.ts",
       "neo4j_sink/src/main.ts",
       "otc_simulator/package.json",
       "devkit/package.json",

@@ -1,3 +1,3 @@
 export { EXIT, runExporter } from "./run.js";
 export { parseExporterConfig } from "./config.js";
-export { searchPaths } from "./otc/clouds-files.js";
+export { searchPaths } from "./cloud-config/index.js";

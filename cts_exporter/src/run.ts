@@ -22,14 +22,8 @@ import { runPoller } from "./core/poller.js";
 import type { Clock, EventTransport } from "./core/ports.js";
 import { SeenIds } from "./core/seen-ids.js";
 import { RETENTION_MS } from "./core/window.js";
-import {
-  createOtcClient,
-  forProject,
-  loadCloudConfig,
-  type CloudConfig,
-  type OtcClient,
-  type OtcClientOptions,
-} from "./otc/index.js";
+import { loadCloudConfig, type CloudConfig } from "./cloud-config/index.js";
+import { createOtcClient, forProject, type OtcClient, type OtcClientOptions } from "./otc/index.js";
 import { traceCycle } from "./telemetry.js";
 
 /** Exit codes (docs/event-contract.md section 4). */

@@ -6,7 +6,8 @@ import { Writable } from "node:stream";
 import { after, before, describe, test } from "node:test";
 import { AppError, createLogger } from "@cts/shared";
 import { startSimulator, type Simulator } from "@cts/otc_simulator";
-import { createOtcClient, loadCloudConfig, type CloudConfig } from "../src/otc/index.js";
+import { loadCloudConfig, type CloudConfig } from "../src/cloud-config/index.js";
+import { createOtcClient } from "../src/otc/index.js";
 
 /** A logger whose lines the test can read (and search for leaked secrets). */
 function capturingLogger() {

@@ -6,7 +6,8 @@
  */
 import { dirname } from "node:path";
 import { createLogger } from "@cts/shared";
-import { createOtcClient, loadCloudConfig } from "../src/otc/index.js";
+import { loadCloudConfig } from "../src/cloud-config/index.js";
+import { createOtcClient } from "../src/otc/index.js";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 

@@ -11,9 +11,9 @@ import {
   type Simulator,
   type SimulatorOptions,
 } from "@cts/otc_simulator";
+import { loadCloudConfig } from "../src/cloud-config/index.js";
 import {
   createOtcClient,
-  loadCloudConfig,
   type InvalidTrace,
   type OtcClient,
   type OtcClientOptions,

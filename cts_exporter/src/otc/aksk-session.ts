@@ -1,8 +1,7 @@
 import { AppError, ErrorCode, formatQueryString, signHttpRequest, type Logger } from "@cts/shared";
 import { z } from "zod";
 import { Catalog, type CatalogEntry } from "./catalog.js";
-import type { AkSkCredentials, CloudConfig } from "./cloud-config.js";
-import { describeSource } from "./resolve-cloud.js";
+import { describeSource, type AkSkCredentials, type CloudConfig } from "../cloud-config/index.js";
 import { IAM_FAILURES, type Authenticator, type OtcHttp } from "./otc-http.js";
 
 /**

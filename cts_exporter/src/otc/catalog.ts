@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AppError, ErrorCode } from "@cts/shared";
-import type { EndpointInterface } from "./cloud-config.js";
+import type { EndpointInterface } from "../cloud-config/index.js";
 
 /** A service catalog entry as IAM returns it in a token or from `GET /v3/auth/catalog`. */
 export const CatalogEntry = z.looseObject({

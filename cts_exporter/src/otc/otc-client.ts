@@ -2,10 +2,9 @@ import { z } from "zod";
 import { AppError, ErrorCode, type Logger, type RetryOptions, type TraceOrigin } from "@cts/shared";
 import { openAkSkSession } from "./aksk-session.js";
 import { parseCtsEndpoint, resolveCtsEndpoint, type CatalogEntry } from "./catalog.js";
-import type { AuthMethod, CloudConfig } from "./cloud-config.js";
 import { createOtcHttp, IAM_FAILURES, type Authenticator } from "./otc-http.js";
 import { createTokenSource } from "./password-token.js";
-import { describeSource } from "./resolve-cloud.js";
+import { describeSource, type AuthMethod, type CloudConfig } from "../cloud-config/index.js";
 import type { TraceSource } from "../core/ports.js";
 import { listTraces, type InvalidTrace } from "./trace-lister.js";
 

@@ -1,10 +1,13 @@
 import { AppError, ErrorCode, type Logger } from "@cts/shared";
 import { z } from "zod";
 import { Catalog, type CatalogEntry } from "./catalog.js";
-import { describeSource } from "./resolve-cloud.js";
-import type { CloudConfig, PasswordCredentials } from "./cloud-config.js";
+import {
+  describeSource,
+  Secret,
+  type CloudConfig,
+  type PasswordCredentials,
+} from "../cloud-config/index.js";
 import { IAM_FAILURES, type Authenticator, type OtcHttp } from "./otc-http.js";
-import { Secret } from "./secret.js";
 
 /** What a password token tells about the session (docs/otc-api-notes.md section 4). */
 interface IamToken {
