@@ -1,7 +1,28 @@
 import { AppError, ErrorCode, type Env } from "@cts/shared";
 import { z } from "zod";
-import type { Neo4jConnectionConfig } from "./adapters/neo4j-connection.js";
-import type { SenderIdentityConfig } from "./adapters/sender-identity.js";
+
+/** How the sink reaches Neo4j (docs/event-contract.md section 5). */
+export interface Neo4jConnectionConfig {
+  readonly uri: string;
+  readonly user: string;
+  readonly password: string;
+  /** undefined = the server's default database. */
+  readonly database: string | undefined;
+}
+
+/**
+ * Knative sender identity (the `authentication-oidc` feature): the sender presents a
+ * Kubernetes ServiceAccount token whose audience is this sink. See docs/event-contract.md,
+ * "Sender identity".
+ */
+export interface SenderIdentityConfig {
+  /** The token issuer (`iss`), e.g. https://kubernetes.default.svc. */
+  readonly issuer: string;
+  /** The audience the sink expects (`aud`), e.g. the sink's `spec.sink.audience`. */
+  readonly audience: string;
+  /** The JWKS to verify signatures with; found through the issuer's OIDC discovery when unset. */
+  readonly jwksUri: string | undefined;
+}
 
 /** Everything the sink is configured with. */
 export interface SinkConfig {

@@ -4,17 +4,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Driver } from "neo4j-driver";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { createLogger, ErrorCode, exportPromRegistry, isAppError, type Logger } from "@cts/shared";
-import { createBatchWriter } from "./adapters/batch-writer.js";
 import { createGraphStore } from "./adapters/graph-store.js";
 import { createApp } from "./adapters/http-app.js";
-import {
-  createDriver,
-  verifyConnection,
-  type Neo4jConnectionConfig,
-} from "./adapters/neo4j-connection.js";
+import { createDriver, verifyConnection } from "./adapters/neo4j-connection.js";
 import { createPromMetrics } from "./adapters/prom-metrics.js";
 import { createSenderVerifier } from "./adapters/sender-identity.js";
-import { SINK_DEFAULTS, type SinkConfig } from "./config.js";
+import { SINK_DEFAULTS, type Neo4jConnectionConfig, type SinkConfig } from "./config.js";
+import { createBatchWriter } from "./core/batch-writer.js";
+import { writeTracer } from "./telemetry.js";
 
 /** `startSink`'s configuration: the Neo4j connection, everything else optional. */
 export type StartSinkConfig = Partial<Omit<SinkConfig, "neo4j">> & {
@@ -132,6 +129,7 @@ export async function startSink(
       maxBatchEvents: settings.batchMaxEvents,
       maxQueuedEvents: settings.queueMaxEvents,
       probeIntervalMs: PROBE_INTERVAL_MS,
+      tracer: writeTracer,
     });
     const app = createApp({
       writer,

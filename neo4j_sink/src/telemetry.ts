@@ -15,6 +15,7 @@ import {
   type Span,
 } from "@opentelemetry/api";
 import { contextFromTraceparent, telemetryActive } from "@cts/shared";
+import type { WriteTracer } from "./core/ports.js";
 
 const tracer = () => trace.getTracer("neo4j_sink");
 
@@ -184,3 +185,9 @@ export async function traceTransaction<T>(
     span.end();
   }
 }
+
+/** The write queue's tracer (core/batch-writer.ts); each part does nothing when tracing is off. */
+export const writeTracer: WriteTracer<QueuedTrace> = {
+  enqueued: queuedTrace,
+  transaction: traceTransaction,
+};

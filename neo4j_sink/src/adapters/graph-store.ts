@@ -8,6 +8,7 @@ import {
   type Statement,
 } from "../core/cypher.js";
 import type { GraphRow } from "../core/graph-rows.js";
+import type { GraphStore } from "../core/ports.js";
 import { createRecentRows } from "../core/recent-rows.js";
 import { WARM_UP_BATCH } from "../core/warm-up-batch.js";
 import {
@@ -17,34 +18,8 @@ import {
   dedupeRows,
   type WriteBatch,
 } from "../core/write-batch.js";
-import { describeNeo4jError, type Neo4jConnectionConfig } from "./neo4j-connection.js";
-
-/** What one committed write did with its rows. */
-export interface WriteOutcome {
-  /** Distinct event ids the transaction covered (new, unchanged and conflicting). */
-  readonly events: number;
-  /** Ids that were new and are now stored. */
-  readonly written: number;
-  /** Ids redelivered with other content than the stored (or an earlier) copy; not written. */
-  readonly conflicts: readonly string[];
-}
-
-/** The sink's port to Neo4j: schema, batch writes and a liveness probe. */
-export interface GraphStore {
-  /**
-   * Creates constraints and indexes (idempotent), waits until the indexes are online, and
-   * compiles every statement once, so the first events do not wait for query planning.
-   */
-  ensureSchema(): Promise<void>;
-  /**
-   * Writes the rows in one transaction; resolves once it committed. An id Neo4j already holds
-   * is never rewritten: the same content is skipped, other content is reported as a conflict.
-   * Does not retry: a transient error (NEO4J_TRANSIENT) is the caller's to retry.
-   */
-  write(rows: readonly GraphRow[]): Promise<WriteOutcome>;
-  /** Resolves when Neo4j answers a query; rejects with an AppError otherwise. */
-  ping(): Promise<void>;
-}
+import type { Neo4jConnectionConfig } from "../config.js";
+import { describeNeo4jError } from "./neo4j-connection.js";
 
 const TX_TIMEOUT_MS = 30_000;
 const INDEX_WAIT_SECONDS = 120;

@@ -1,11 +1,11 @@
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Registry } from "prom-client";
 import { ErrorCode, toAppError, type AppError, type Logger } from "@cts/shared";
+import type { BatchWriter } from "../core/batch-writer.js";
 import { binaryEventId, detectContentMode, withEventId } from "../core/cloudevent-parser.js";
 import type { RejectReason, SinkMetrics } from "../core/ports.js";
 import { requestToGraphRows } from "../core/request-rows.js";
 import { receiveTrace } from "../telemetry.js";
-import type { BatchWriter } from "./batch-writer.js";
 import { readBody } from "./body-reader.js";
 import type { VerifySender } from "./sender-identity.js";
 

@@ -1,13 +1,6 @@
 import neo4j, { Neo4jError, type Driver } from "neo4j-driver";
 import { AppError, ErrorCode } from "@cts/shared";
-
-export interface Neo4jConnectionConfig {
-  readonly uri: string;
-  readonly user: string;
-  readonly password: string;
-  /** undefined = the server's default database. */
-  readonly database: string | undefined;
-}
+import type { Neo4jConnectionConfig } from "../config.js";
 
 /** One driver per process, Basic Auth only (docs/event-contract.md section 5); TLS comes from the URI scheme. */
 export function createDriver(config: Neo4jConnectionConfig): Driver {

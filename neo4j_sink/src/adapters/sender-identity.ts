@@ -1,19 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload } from "jose";
 import { AppError, ErrorCode } from "@cts/shared";
-
-/**
- * Knative sender identity (the `authentication-oidc` feature): the sender presents a
- * Kubernetes ServiceAccount token whose audience is this sink. See docs/event-contract.md,
- * "Sender identity".
- */
-export interface SenderIdentityConfig {
-  /** The token issuer (`iss`), e.g. https://kubernetes.default.svc. */
-  readonly issuer: string;
-  /** The audience the sink expects (`aud`), e.g. the sink's `spec.sink.audience`. */
-  readonly audience: string;
-  /** The JWKS to verify signatures with; found through the issuer's OIDC discovery when unset. */
-  readonly jwksUri: string | undefined;
-}
+import type { SenderIdentityConfig } from "../config.js";
 
 /** Who sent a request, as the verified token says. */
 export interface Sender {

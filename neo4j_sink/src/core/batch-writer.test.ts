@@ -2,10 +2,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppError, createLogger, ErrorCode } from "@cts/shared";
-import type { GraphRow } from "../core/graph-rows.js";
-import type { SinkMetrics } from "../core/ports.js";
 import { contentionDelayMs, createBatchWriter, type BatchWriterOptions } from "./batch-writer.js";
-import type { GraphStore, WriteOutcome } from "./graph-store.js";
+import type { GraphRow } from "./graph-rows.js";
+import type { GraphStore, SinkMetrics, WriteOutcome } from "./ports.js";
 
 // A stand-in for the Neo4j port: these tests are about grouping, ordering and failure
 // handling in the writer; the real Neo4j path is covered by the integration tests.
@@ -52,7 +51,7 @@ function rows(...ids: string[]): GraphRow[] {
   return ids.map((id) => ({ id }) as unknown as GraphRow);
 }
 
-function writer(store: FakeStore, overrides: Partial<BatchWriterOptions> = {}) {
+function writer(store: FakeStore, overrides: Partial<BatchWriterOptions<unknown>> = {}) {
   return createBatchWriter({
     store,
     logger: createLogger({ name: "test", level: "silent" }),

@@ -1,12 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppError, ErrorCode, toAppError, type Logger } from "@cts/shared";
-import type { GraphRow } from "../core/graph-rows.js";
-import type { SinkMetrics } from "../core/ports.js";
-import { queuedTrace, traceTransaction, type QueuedTrace } from "../telemetry.js";
-import type { GraphStore, WriteOutcome } from "./graph-store.js";
+import type { GraphRow } from "./graph-rows.js";
+import type { GraphStore, SinkMetrics, WriteOutcome, WriteTracer } from "./ports.js";
 
 /** Tuning and collaborators of the single writer. */
-export interface BatchWriterOptions {
+export interface BatchWriterOptions<Trace> {
   readonly store: GraphStore;
   readonly logger: Logger;
   readonly metrics: SinkMetrics;
@@ -20,6 +18,8 @@ export interface BatchWriterOptions {
   readonly probeIntervalMs: number;
   /** Backoff for writes that hit contention; defaults in CONTENTION_RETRY. */
   readonly contentionRetry?: ContentionRetry;
+  /** Spans of each request's wait and of each transaction; absent when tracing is off. */
+  readonly tracer?: WriteTracer<Trace>;
 }
 
 /**
@@ -55,18 +55,18 @@ export interface BatchWriter {
   close(): Promise<void>;
 }
 
-interface Job {
+interface Job<Trace> {
   pending: number;
   settled: boolean;
-  /** The request's wait span and trace (OpenTelemetry); undefined when tracing is off. */
-  readonly trace: QueuedTrace | undefined;
+  /** What the tracer keeps of the request; undefined when tracing is off. */
+  readonly trace: Trace | undefined;
   readonly resolve: () => void;
   readonly reject: (error: AppError) => void;
 }
 
-interface Part {
+interface Part<Trace> {
   readonly rows: readonly GraphRow[];
-  readonly job: Job;
+  readonly job: Job<Trace>;
 }
 
 const FRESH_CONTACT_MS = 2_000;
@@ -82,7 +82,7 @@ const isContention = (error: AppError) => error.code === ErrorCode.NEO4J_TRANSIE
 /** At most this many conflicting ids are logged one by one per transaction. */
 const CONFLICTS_LOGGED = 20;
 
-function fail(job: Job, error: AppError): void {
+function fail(job: Job<unknown>, error: AppError): void {
   if (job.settled) return;
   job.settled = true;
   job.reject(error);
@@ -98,10 +98,10 @@ function fail(job: Job, error: AppError): void {
  * then every request fails fast with 503, /readyz is red, and a probe loop brings the writer
  * back by itself.
  */
-export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
+export function createBatchWriter<Trace>(options: BatchWriterOptions<Trace>): BatchWriter {
   const { store, logger, metrics } = options;
   const retry = options.contentionRetry ?? CONTENTION_RETRY;
-  let queue: Part[] = [];
+  let queue: Part<Trace>[] = [];
   let queued = 0;
   let writing: Promise<void> | undefined;
   let linger: NodeJS.Timeout | undefined;
@@ -115,12 +115,12 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
   let probe: Promise<boolean> | undefined;
   let recovery: NodeJS.Timeout | undefined;
 
-  const setQueue = (parts: Part[]) => {
+  const setQueue = (parts: Part<Trace>[]) => {
     queue = parts;
     queued = parts.reduce((sum, part) => sum + part.rows.length, 0);
     metrics.queueDepth(queued);
   };
-  const enqueue = (parts: readonly Part[], events: number) => {
+  const enqueue = (parts: readonly Part<Trace>[], events: number) => {
     queue.push(...parts);
     queued += events;
     metrics.queueDepth(queued);
@@ -192,14 +192,17 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
     }
   };
 
-  const commit = async (parts: readonly Part[]) => {
+  const commit = async (parts: readonly Part<Trace>[]) => {
     const rows = parts.flatMap((part) => part.rows);
     const started = performance.now();
-    const outcome = await traceTransaction(
-      parts.map((part) => part.job.trace),
-      { events: rows.length },
-      () => writeRetrying(rows),
-    );
+    const tracer = options.tracer;
+    const outcome = await (tracer === undefined
+      ? writeRetrying(rows)
+      : tracer.transaction(
+          parts.map((part) => part.job.trace),
+          { events: rows.length },
+          () => writeRetrying(rows),
+        ));
     metrics.batchCommitted(outcome.events, (performance.now() - started) / 1000);
     lastContact = Date.now();
     reportConflicts(outcome.conflicts);
@@ -221,7 +224,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
   };
 
   /** A failure that is not an outage: retry each request alone, so one bad request fails alone. */
-  const isolate = async (parts: readonly Part[], error: AppError) => {
+  const isolate = async (parts: readonly Part<Trace>[], error: AppError) => {
     const jobs = [...new Set(parts.map((part) => part.job))];
     if (jobs.length === 1) {
       logger.error(
@@ -255,7 +258,7 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
   };
 
   const writeNext = async () => {
-    const taken: Part[] = [];
+    const taken: Part<Trace>[] = [];
     let size = 0;
     let index = 0;
     for (; index < queue.length; index++) {
@@ -315,13 +318,13 @@ export function createBatchWriter(options: BatchWriterOptions): BatchWriter {
       );
     }
     return new Promise<void>((resolve, reject) => {
-      const parts: Part[] = [];
-      const job: Job = {
+      const parts: Part<Trace>[] = [];
+      const job: Job<Trace> = {
         pending: 0,
         settled: false,
         resolve,
         reject,
-        trace: queuedTrace(rows.length),
+        trace: options.tracer?.enqueued(rows.length),
       };
       for (let start = 0; start < rows.length; start += options.maxBatchEvents) {
         parts.push({ rows: rows.slice(start, start + options.maxBatchEvents), job });
