@@ -17,7 +17,7 @@ import {
   REPO_ROOT,
   settingsFromEnv,
   startCollector,
-  startProcess,
+  startService,
   waitForHttp,
   type ManagedProcess,
   type RunningCollector,
@@ -114,23 +114,8 @@ const say = (line: string) => {
   console.log(`demo: ${line}`);
 };
 
-/** The service's source run with tsx, so the demo needs no build step. */
-function service(
-  name: string,
-  entry: string,
-  options: { env: Record<string, string>; args?: string[] },
-): ManagedProcess {
-  const { env, args = [] } = options;
-  return startProcess({
-    name,
-    command: process.execPath,
-    args: ["--import", "tsx", "--conditions=@cts/source", entry, ...args],
-    cwd: REPO_ROOT,
-    env: { PATH: process.env["PATH"], HOME: process.env["HOME"], ...env },
-    // Without --duration the demo runs until Ctrl-C.
-    timeoutMs: Number.POSITIVE_INFINITY,
-  });
-}
+/** Services run from their sources (no build step) until the demo stops them (Ctrl-C or --duration). */
+const UNTIL_STOPPED = Number.POSITIVE_INFINITY;
 
 /** Sums the `sent` fields of the exporter's per-cycle summary lines. */
 function deliveredFromLogs(output: string): number {
@@ -247,7 +232,9 @@ async function main(): Promise<number> {
     `OTC simulator on ${sim.url} (project ${sim.projectId}), ${options.rate} traces/s; clouds.yaml in ${clouds}`,
   );
 
-  const sink = service("neo4j_sink", "neo4j_sink/src/main.ts", {
+  const sink = startService("neo4j_sink", {
+    name: "neo4j_sink",
+    timeoutMs: UNTIL_STOPPED,
     env: {
       NEO4J_URI: uri,
       NEO4J_USER: user,
@@ -293,12 +280,18 @@ async function main(): Promise<number> {
     say(
       `collecting the detection patterns of ${patterns.rules.length} rules (${patterns.traces.length} traces, the last ${backfillMinutes} minutes)`,
     );
-    const backfill = service("cts_exporter --once", "cts_exporter/src/main.ts", {
+    const backfill = startService("cts_exporter", {
+      name: "cts_exporter --once",
+      timeoutMs: UNTIL_STOPPED,
       env: exporterEnv,
       args: ["--once", "--from", String(backfillMinutes)],
     });
     await backfill.exited();
-    const exporter = service("cts_exporter", "cts_exporter/src/main.ts", { env: exporterEnv });
+    const exporter = startService("cts_exporter", {
+      name: "cts_exporter",
+      timeoutMs: UNTIL_STOPPED,
+      env: exporterEnv,
+    });
     children.push(exporter);
     await waitForHttp(`http://127.0.0.1:${options.exporterPort}/healthz`, {
       process: exporter,
@@ -347,7 +340,9 @@ async function main(): Promise<number> {
 
     say("duration reached: stopping the exporter, then one last cycle to catch up");
     await exporter.stop("SIGTERM");
-    const finalRun = service("cts_exporter --once", "cts_exporter/src/main.ts", {
+    const finalRun = startService("cts_exporter", {
+      name: "cts_exporter --once",
+      timeoutMs: UNTIL_STOPPED,
       env: exporterEnv,
       args: ["--once"],
     });

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EXIT } from "@cts/cts_exporter";
-import { freePort, startProcess, waitFor, waitForHttp, REPO_ROOT } from "@cts/devkit";
+import { freePort, waitFor, waitForHttp, startService } from "@cts/devkit";
 import { manualClock, startSimulator, type ManualClock, type Simulator } from "@cts/otc_simulator";
 import type { RawCtsTrace } from "@cts/shared";
 import { duplicateIds, startEventReceiver, type EventReceiver } from "./support/event-receiver.js";
@@ -254,14 +254,9 @@ describe("exporter as a process", () => {
   });
 
   function exporter(env: Record<string, string>, args: string[] = []) {
-    return startProcess({
-      name: "cts_exporter",
-      command: process.execPath,
-      args: ["--import", "tsx", "--conditions=@cts/source", "cts_exporter/src/main.ts", ...args],
-      cwd: REPO_ROOT,
+    return startService("cts_exporter", {
+      args,
       env: {
-        PATH: process.env["PATH"],
-        HOME: process.env["HOME"],
         OS_CLIENT_CONFIG_FILE: clouds,
         OS_CLOUD: "sim",
         ...env,

@@ -13,8 +13,7 @@ import { after, before, describe, test } from "node:test";
 import neo4j, { type Driver } from "neo4j-driver";
 import {
   freePort,
-  REPO_ROOT,
-  startProcess,
+  startService,
   startThrowawayNeo4j,
   waitForHttp,
   type ManagedProcess,
@@ -24,20 +23,6 @@ import { startSimulator, type Simulator } from "@cts/otc_simulator";
 import { assertNoSecrets, simulatorSecrets } from "./support/secrets.js";
 
 const RATE = 30; // traces per second: about 3,000 over the faulty phase
-
-function service(
-  name: string,
-  entry: string,
-  options: { env: Record<string, string>; args?: string[] },
-): ManagedProcess {
-  return startProcess({
-    name,
-    command: process.execPath,
-    args: ["--import", "tsx", "--conditions=@cts/source", entry, ...(options.args ?? [])],
-    cwd: REPO_ROOT,
-    env: { PATH: process.env["PATH"], HOME: process.env["HOME"], ...options.env },
-  });
-}
 
 describe("faults end to end: kill and recover", () => {
   let sim: Simulator;
@@ -88,15 +73,15 @@ describe("faults end to end: kill and recover", () => {
     };
 
     sim.setFaults({ every: 2, kinds: ["throttle", "error", "expire-token"], retryAfterSeconds: 1 });
-    let sink = keep(service("sink", "neo4j_sink/src/main.ts", { env: sinkEnv }));
+    let sink = keep(startService("neo4j_sink", { name: "sink", env: sinkEnv }));
     await waitForHttp(`http://127.0.0.1:${sinkPort}/readyz`, { process: sink, timeoutMs: 60_000 });
-    let exporter = keep(service("exporter", "cts_exporter/src/main.ts", { env: exporterEnv }));
+    let exporter = keep(startService("cts_exporter", { name: "exporter", env: exporterEnv }));
 
     await sleep(12_000);
     t.diagnostic("killing the sink with SIGKILL");
     await sink.stop("SIGKILL");
     await sleep(3_000);
-    sink = keep(service("sink", "neo4j_sink/src/main.ts", { env: sinkEnv }));
+    sink = keep(startService("neo4j_sink", { name: "sink", env: sinkEnv }));
     await waitForHttp(`http://127.0.0.1:${sinkPort}/readyz`, { process: sink, timeoutMs: 60_000 });
 
     await sleep(8_000);
@@ -109,17 +94,14 @@ describe("faults end to end: kill and recover", () => {
     t.diagnostic("killing the exporter with SIGKILL");
     await exporter.stop("SIGKILL");
     await sleep(3_000);
-    exporter = keep(service("exporter", "cts_exporter/src/main.ts", { env: exporterEnv }));
+    exporter = keep(startService("cts_exporter", { name: "exporter", env: exporterEnv }));
     await sleep(12_000);
 
     t.diagnostic("faults off; stopping the exporter and catching up with --once");
     sim.setFaults(undefined);
     assert.equal(await exporter.stop("SIGTERM"), 0, "SIGTERM ends the exporter with 0");
     const catchUp = keep(
-      service("exporter --once", "cts_exporter/src/main.ts", {
-        env: exporterEnv,
-        args: ["--once"],
-      }),
+      startService("cts_exporter", { name: "exporter --once", env: exporterEnv, args: ["--once"] }),
     );
     assert.equal(
       await catchUp.exited(),

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
-import { freePort, REPO_ROOT, startProcess, waitFor, type ManagedProcess } from "@cts/devkit";
+import { freePort, waitFor, type ManagedProcess, startService } from "@cts/devkit";
 import { startSimulator, type Simulator } from "@cts/otc_simulator";
 import { startEventReceiver, type EventReceiver } from "./support/event-receiver.js";
 import { assertNoSecrets, simulatorSecrets, type Secrets } from "./support/secrets.js";
@@ -25,12 +25,9 @@ const WINDOW_MS = 10_000;
 const MAX_REQUESTS = 60;
 
 function exporter(env: Record<string, string>, args: string[] = []): ManagedProcess {
-  return startProcess({
-    name: "cts_exporter",
-    command: process.execPath,
-    args: ["--import", "tsx", "--conditions=@cts/source", "cts_exporter/src/main.ts", ...args],
-    cwd: REPO_ROOT,
-    env: { PATH: process.env["PATH"], HOME: process.env["HOME"], ...env },
+  return startService("cts_exporter", {
+    args,
+    env,
   });
 }
 

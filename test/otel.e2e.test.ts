@@ -17,15 +17,14 @@ import {
   freePort,
   freshNeo4j,
   readSpans,
-  REPO_ROOT,
   startCollector,
-  startProcess,
   startSinkProcess,
   waitFor,
   type ReceivedSpan,
   type RunningCollector,
   type SinkProcess,
   type TestNeo4j,
+  startService,
 } from "@cts/devkit";
 import { startSimulator, type Simulator } from "@cts/otc_simulator";
 import { sampleTrace } from "./support/traces.js";
@@ -70,14 +69,9 @@ describe("OpenTelemetry: one trace from the CTS page request to the Neo4j commit
   });
 
   async function exportOnce(env: Record<string, string>): Promise<string> {
-    const child = startProcess({
-      name: "cts_exporter",
-      command: process.execPath,
-      args: ["--import", "tsx", "--conditions=@cts/source", "cts_exporter/src/main.ts", "--once"],
-      cwd: REPO_ROOT,
+    const child = startService("cts_exporter", {
+      args: ["--once"],
       env: {
-        PATH: process.env["PATH"],
-        HOME: process.env["HOME"],
         OS_CLIENT_CONFIG_FILE: clouds,
         OS_CLOUD: "sim",
         K_SINK: sink.url,

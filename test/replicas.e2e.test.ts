@@ -16,14 +16,13 @@ import { after, before, describe, test } from "node:test";
 import {
   freePort,
   freshNeo4j,
-  REPO_ROOT,
-  startProcess,
   startSinkProcess,
   waitFor,
   waitForHttp,
   type ManagedProcess,
   type SinkProcess,
   type TestNeo4j,
+  startService,
 } from "@cts/devkit";
 import { startSimulator, type Simulator } from "@cts/otc_simulator";
 import type { RawCtsTrace } from "@cts/shared";
@@ -86,14 +85,9 @@ interface Exporter {
 async function startExporter(sim: Simulator, sink: string, name: string): Promise<Exporter> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), "cts-replicas-state-"));
-  const child = startProcess({
+  const child = startService("cts_exporter", {
     name: `cts_exporter-${name}`,
-    command: process.execPath,
-    args: ["--import", "tsx", "--conditions=@cts/source", "cts_exporter/src/main.ts"],
-    cwd: REPO_ROOT,
     env: {
-      PATH: process.env["PATH"],
-      HOME: process.env["HOME"],
       OS_CLIENT_CONFIG_FILE: await cloudsFile(sim, name),
       OS_CLOUD: name,
       K_SINK: sink,

@@ -18,6 +18,8 @@ export type { OidcIssuer } from "./testing/oidc-issuer.js";
 export { httpPost, rawExchange, rawStatus } from "./testing/http-client.js";
 export type { HttpAnswer, WireHeaders, WireRequest } from "./testing/http-client.js";
 export { memoryOf, MiB } from "./testing/process-memory.js";
+export { FROM_SOURCES, SERVICE_ENTRY, startService } from "./testing/service-process.js";
+export type { ServiceOptions } from "./testing/service-process.js";
 export { startSinkProcess } from "./testing/sink-process.js";
 export type { SinkNeo4j, SinkProcess, SinkProcessOptions } from "./testing/sink-process.js";
 export { startCollector } from "./otelcol/collector.js";

@@ -5,25 +5,15 @@ import {
   freePort,
   freshNeo4j,
   leakedSecrets,
-  REPO_ROOT,
-  startProcess,
   waitForHttp,
   type TestNeo4j,
+  startService,
 } from "@cts/devkit";
 import { count, eventFor, rawTrace, send } from "./helpers.js";
 
 /** Runs `src/main.ts` as `pnpm start:sink` would run the build, with only the given env. */
 function runSink(env: Record<string, string>) {
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !/^(NEO4J_|SINK_|PORT$|LOG_LEVEL$)/.test(name)),
-  );
-  return startProcess({
-    name: "neo4j_sink",
-    command: process.execPath,
-    args: ["--import", "tsx", "--conditions=@cts/source", "neo4j_sink/src/main.ts"],
-    cwd: REPO_ROOT,
-    env: { ...inherited, ...env },
-  });
+  return startService("neo4j_sink", { env });
 }
 
 function jsonLines(output: string): Record<string, unknown>[] {

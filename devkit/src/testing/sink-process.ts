@@ -1,5 +1,5 @@
-import { freePort, startProcess, waitForHttp, type ManagedProcess } from "./processes.js";
-import { REPO_ROOT } from "../neo4j/settings.js";
+import { freePort, waitForHttp, type ManagedProcess } from "./processes.js";
+import { startService } from "./service-process.js";
 
 /** The Neo4j a sink process writes to. */
 export interface SinkNeo4j {
@@ -37,20 +37,9 @@ export async function startSinkProcess(
   options: SinkProcessOptions = {},
 ): Promise<SinkProcess> {
   const port = await freePort();
-  const child = startProcess({
-    name: "neo4j_sink",
-    command: process.execPath,
-    args: [
-      "--import",
-      "tsx",
-      "--conditions=@cts/source",
-      ...(options.nodeArgs ?? []),
-      "neo4j_sink/src/main.ts",
-    ],
-    cwd: REPO_ROOT,
+  const child = startService("neo4j_sink", {
+    nodeArgs: options.nodeArgs ?? [],
     env: {
-      PATH: process.env["PATH"],
-      HOME: process.env["HOME"],
       NEO4J_URI: neo4j.uri,
       NEO4J_USER: neo4j.user,
       NEO4J_PASSWORD: neo4j.password,
