@@ -11,27 +11,11 @@ import { EXIT } from "@cts/cts_exporter";
 import { freshNeo4j, startOidcIssuer, type OidcIssuer, type TestNeo4j } from "@cts/devkit";
 import { startSink, type RunningSink } from "@cts/neo4j_sink";
 import { startSimulator, type Simulator } from "@cts/otc_simulator";
-import { createLogger, type RawCtsTrace } from "@cts/shared";
+import { createLogger } from "@cts/shared";
 import { runExporterOnce } from "./support/run-once.js";
+import { sampleTrace } from "./support/traces.js";
 
 const AUDIENCE = "sinks.knative.dev/sink/cts/neo4j-sink";
-
-function trace(id: string, time: number): RawCtsTrace {
-  return {
-    trace_id: id,
-    trace_name: "createCredential",
-    trace_rating: "normal",
-    trace_type: "ConsoleAction",
-    service_type: "IAM",
-    resource_type: "credential",
-    resource_name: `ak-${id}`,
-    source_ip: "192.0.2.44",
-    code: "201",
-    time,
-    record_time: time + 300,
-    user: { id: "u-oidc", name: "oidc-user", domain: { id: "d-oidc", name: "OTC-OIDC" } },
-  };
-}
 
 describe("sender identity from the exporter's token file to the sink's verifier", () => {
   let neo: TestNeo4j;
@@ -90,7 +74,7 @@ describe("sender identity from the exporter's token file to the sink's verifier"
 
   test("with the token for the sink's audience every trace is stored", async () => {
     const ids = ["oidc-e2e-1", "oidc-e2e-2", "oidc-e2e-3"];
-    sim.addTraces(ids.map((id, i) => trace(id, Date.now() - 60_000 + i * 1_000)));
+    sim.addTraces(ids.map((id, i) => sampleTrace(id, Date.now() - 60_000 + i * 1_000)));
     const token = join(dir, "token");
     await writeFile(token, `${await issuer.token({ audience: AUDIENCE })}\n`);
     assert.equal(await once(token), EXIT.ok, logs);
@@ -99,7 +83,7 @@ describe("sender identity from the exporter's token file to the sink's verifier"
 
   test("with a token for another audience nothing is stored, --once fails, no token is logged", async () => {
     const ids = ["oidc-e2e-wrong-1", "oidc-e2e-wrong-2"];
-    sim.addTraces(ids.map((id, i) => trace(id, Date.now() - 30_000 + i * 1_000)));
+    sim.addTraces(ids.map((id, i) => sampleTrace(id, Date.now() - 30_000 + i * 1_000)));
     const token = join(dir, "wrong-token");
     const value = await issuer.token({ audience: "another-sink" });
     await writeFile(token, value);

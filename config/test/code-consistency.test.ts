@@ -1,22 +1,22 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { parseExporterConfig, searchPaths } from "@cts/cts_exporter";
 import { sinkConfigFromEnv } from "@cts/neo4j_sink";
 import { ErrorCode } from "@cts/shared";
 import { readCodeFacts } from "./code-facts.js";
 import {
-  buildKustomization,
+  buildVariant,
   CONFIG_DIR,
   containersOf,
   imageBaseName,
   isObject,
-  kustomizationDirs,
   podSpecOf,
   REPO_ROOT,
   type Resource,
   type YamlObject,
+  variantBuilds,
 } from "./kustomize-lite.js";
 import { checkManifestsAgainstCode, type ServiceCode } from "./manifest-checks.js";
 import { readmeCommands } from "./readme-commands.js";
@@ -57,17 +57,10 @@ const SERVICES: ServiceCode[] = [
 const README = readFileSync(join(CONFIG_DIR, "README.md"), "utf8");
 const commands = readmeCommands(README);
 
-const builds = new Map<string, Resource[]>(
-  kustomizationDirs().map((dir) => [relative(CONFIG_DIR, dir), buildKustomization(dir)]),
-);
+const builds = variantBuilds;
+const build = buildVariant;
 
-function build(variant: string): Resource[] {
-  const resources = builds.get(variant);
-  assert.ok(resources, `no kustomization config/${variant}`);
-  return structuredClone(resources);
-}
-
-function check(resources: Resource[]): string[] {
+function check(resources: readonly Resource[]): string[] {
   return checkManifestsAgainstCode(resources, SERVICES, commands.secrets);
 }
 

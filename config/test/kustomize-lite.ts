@@ -239,3 +239,18 @@ function applyImage(resources: Resource[], image: unknown, where: string): void 
     }
   }
 }
+
+/**
+ * Every variant under config/ built once, by its directory relative to config/ ("base",
+ * "sink", ...): the tests read these instead of building each kustomization again.
+ */
+export const variantBuilds: ReadonlyMap<string, readonly Resource[]> = new Map(
+  kustomizationDirs().map((dir) => [relative(CONFIG_DIR, dir), buildKustomization(dir)]),
+);
+
+/** A fresh copy of one variant's objects, safe to change in a test. */
+export function buildVariant(variant: string): Resource[] {
+  const resources = variantBuilds.get(variant);
+  if (resources === undefined) throw new Error(`no kustomization config/${variant}`);
+  return structuredClone([...resources]);
+}

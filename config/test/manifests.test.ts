@@ -1,24 +1,25 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { runCommand } from "@cts/devkit";
 import { loadAll } from "js-yaml";
 import {
   applyOperation,
   buildKustomization,
+  buildVariant,
   CONFIG_DIR,
   containersOf,
   imageBaseName,
   isObject,
-  kustomizationDirs,
   podSpecOf,
   readYamlDocuments,
   REPO_ROOT,
   resourceId,
   type Resource,
   type YamlObject,
+  variantBuilds,
 } from "./kustomize-lite.js";
 import { createManifestValidator, type ManifestValidator } from "./manifest-schemas.js";
 
@@ -42,15 +43,8 @@ function yamlFiles(dir: string): string[] {
     });
 }
 
-const builds = new Map<string, Resource[]>(
-  kustomizationDirs().map((dir) => [relative(CONFIG_DIR, dir), buildKustomization(dir)]),
-);
-
-function build(variant: string): Resource[] {
-  const resources = builds.get(variant);
-  assert.ok(resources, `no kustomization config/${variant}`);
-  return structuredClone(resources);
-}
+const builds = variantBuilds;
+const build = buildVariant;
 
 function find(resources: Resource[], kind: string, name?: string): YamlObject {
   const found = resources.find(
