@@ -20,6 +20,7 @@ import {
   renderNeo4jConf,
   type Neo4jServerSettings,
 } from "./settings.js";
+import { endPid, isAlive } from "../testing/processes.js";
 
 export type Progress = (line: string) => void;
 
@@ -147,11 +148,7 @@ function readPid(s: Neo4jServerSettings): number | undefined {
 
 /** True when `pid` is alive and is a Neo4j server (pid files outlive reboots; pids get reused). */
 function isNeo4jProcess(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
+  if (!isAlive(pid)) return false;
   try {
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(
       "org.neo4j.server.CommunityEntryPoint",
@@ -342,14 +339,9 @@ export async function stop(s: Neo4jServerSettings, progress: Progress): Promise<
     return false;
   }
   progress(`stopping Neo4j (pid ${pid})`);
-  process.kill(pid, "SIGTERM");
-  const deadline = Date.now() + STOP_TIMEOUT_MS;
-  while (isNeo4jProcess(pid) && Date.now() < deadline) await sleep(200);
-  if (isNeo4jProcess(pid)) {
+  await endPid(pid, "SIGTERM", STOP_TIMEOUT_MS, () => {
     progress("Neo4j did not stop within a minute; killing it");
-    process.kill(pid, "SIGKILL");
-    while (isNeo4jProcess(pid)) await sleep(100);
-  }
+  });
   rmSync(pidFile(s), { force: true });
   return true;
 }

@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppError, ErrorCode } from "@cts/shared";
 import { REPO_ROOT } from "../neo4j/settings.js";
+import { endPid, isAlive } from "../testing/processes.js";
 
 /** The collector release the Go module in devkit/otelcol pins (go.mod); keep them in step. */
 export const OTELCOL_VERSION = "0.165.0";
@@ -164,23 +165,6 @@ async function receiverAnswers(endpoint: string): Promise<boolean> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function terminate(pid: number): Promise<void> {
-  if (!alive(pid)) return;
-  process.kill(pid, "SIGTERM");
-  const deadline = Date.now() + 10_000;
-  while (alive(pid) && Date.now() < deadline) await sleep(50);
-  if (alive(pid)) process.kill(pid, "SIGKILL");
-}
-
 /**
  * Starts the collector (building it first if needed) and returns once its OTLP/HTTP receiver
  * answers. Earlier telemetry files in `dir` are removed, so what is read later is this run's.
@@ -230,7 +214,7 @@ export async function startCollector(
       );
     }
     if (Date.now() > deadline) {
-      await terminate(pid);
+      await endPid(pid, "SIGTERM", 10_000);
       throw new AppError(
         ErrorCode.TOOL_FAILED,
         `the collector did not answer on ${endpoint} within ${START_TIMEOUT_MS / 1000}s; its log ends:\n${tail()}`,
@@ -245,7 +229,7 @@ export async function startCollector(
     metricsFile: metricsFileIn(options.dir),
     logFile,
     stop: async () => {
-      await terminate(pid);
+      await endPid(pid, "SIGTERM", 10_000);
       rmSync(pidFileIn(options.dir), { force: true });
     },
   };
@@ -261,7 +245,7 @@ export async function stopCollector(dir: string): Promise<boolean> {
   }
   rmSync(pidFileIn(dir), { force: true });
   if (!Number.isInteger(pid) || pid <= 0 || !isCollector(pid)) return false;
-  await terminate(pid);
+  await endPid(pid, "SIGTERM", 10_000);
   return true;
 }
 
@@ -277,7 +261,7 @@ export function runningCollector(dir: string): number | undefined {
 
 /** Pid files outlive processes and pids get reused: check the command line too. */
 function isCollector(pid: number): boolean {
-  if (!alive(pid)) return false;
+  if (!isAlive(pid)) return false;
   try {
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(`${OTELCOL_CACHE}/otelcol-`);
   } catch {

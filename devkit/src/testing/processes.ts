@@ -164,3 +164,33 @@ export function leakedSecrets(text: string, secrets: readonly string[]): string[
     return forms.some((form) => text.includes(form));
   });
 }
+
+/** True while a process with this pid exists (signal 0 checks without signalling). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Ends a process we did not spawn (only its pid file is known): `signal`, then SIGKILL if it is
+ * still there after `graceMs`; resolves once it is gone or, at worst, 10 s after the SIGKILL.
+ */
+export async function endPid(
+  pid: number,
+  signal: NodeJS.Signals,
+  graceMs: number,
+  onForce?: () => void,
+): Promise<void> {
+  if (!isAlive(pid)) return;
+  process.kill(pid, signal);
+  const graceEnd = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < graceEnd) await sleep(50);
+  if (!isAlive(pid) || signal === "SIGKILL") return;
+  onForce?.();
+  process.kill(pid, "SIGKILL");
+  for (let i = 0; i < 200 && isAlive(pid); i++) await sleep(50);
+}

@@ -1,10 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { boltUri, start, stop } from "../neo4j/server.js";
 import { settingsFromEnv, type Neo4jServerSettings } from "../neo4j/settings.js";
-import { freePort } from "./processes.js";
+import { endPid, freePort } from "./processes.js";
 
 /** A private Neo4j server for tests that stop and restart it (outages) without touching others. */
 export interface ThrowawayNeo4j {
@@ -31,15 +30,6 @@ interface ThrowawayNeo4jOptions {
 }
 
 const PASSWORD = "throwaway-neo4j";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Starts a private Neo4j on free ports with its data in a fresh temporary directory, using the
@@ -75,9 +65,7 @@ export async function startThrowawayNeo4j(
     } catch {
       return;
     }
-    if (!alive(pid)) return;
-    process.kill(pid, "SIGKILL");
-    for (let i = 0; i < 200 && alive(pid); i++) await sleep(50);
+    await endPid(pid, "SIGKILL", 10_000);
   };
   try {
     await start(settings, progress);
