@@ -161,6 +161,30 @@ describe("trace listing guards", () => {
     assert.ok(froms[3]! > window.from, "later pages carry a from clamped to the moving edge");
   });
 
+  test("the next page is requested while the current one is consumed, and dropped when the consumer stops", async () => {
+    const aborted: unknown[] = [];
+    const urls: URL[] = [];
+    const fetchImpl: typeof fetch = (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : input);
+      urls.push(url);
+      if (urls.length === 1) return Promise.resolve(page(["a", "b"], "b"));
+      // The second page never answers by itself: only the consumer stopping ends it.
+      return new Promise((_resolve, reject) => {
+        init?.signal?.addEventListener("abort", () => {
+          aborted.push(init.signal?.reason);
+          reject(init.signal?.reason as Error);
+        });
+      });
+    };
+    const listing = lister(fetchImpl)();
+    const first = await listing.next();
+    assert.equal(first.done, false);
+    assert.equal(urls.length, 2, "page 2 requested before page 1 was consumed");
+    assert.equal(urls[1]?.searchParams.get("next"), "b");
+    await listing.return(undefined);
+    assert.equal(aborted.length, 1, "the request for page 2 was abandoned");
+  });
+
   test("an empty page ends the listing even with a marker", async () => {
     const script = scriptedFetch(() => page([], "still-more?"));
     assert.deepEqual(await collect(lister(script.fetch)()), []);
