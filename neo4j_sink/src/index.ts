@@ -2,7 +2,7 @@ export { startSink } from "./sink.js";
 export type { RunningSink, StartSinkConfig } from "./sink.js";
 export { sinkConfigFromEnv, SINK_DEFAULTS } from "./config.js";
 export { createGraphStore, runInOneTransaction } from "./adapters/graph-store.js";
-export type { ReceivedEvent } from "./core/cloudevent-parser.js";
+export type { ReceivedEvent } from "./core/received-event.js";
 export { eventToGraphRow } from "./core/graph-rows.js";
 export { requestToGraphRows } from "./core/request-rows.js";
 export type { GraphRow } from "./core/graph-rows.js";

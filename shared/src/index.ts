@@ -4,21 +4,31 @@ export { createLogger } from "./logging.js";
 export type { Logger } from "./logging.js";
 export { CtsTrace, CtsTracePage, codeAsString } from "./cts/trace.js";
 export type { RawCtsTrace } from "./cts/trace.js";
-export { EXTENSION_NAME, eventType } from "./event/attributes.js";
-export type { TraceOrigin } from "./event/attributes.js";
+export { eventType } from "./event/trace-attributes.js";
+export type { TraceOrigin } from "./event/trace-attributes.js";
+export { EXTENSION_NAME, RESERVED_NAMES } from "./event/http/attributes.js";
 export {
-  decodeHeaderValue,
-  encodeHeaderValue,
-  HeaderDecodingError,
-} from "./event/header-encoding.js";
+  binaryEventId,
+  decodeEvents,
+  detectContentMode,
+  invalidEvent,
+  withEventId,
+} from "./event/http/decode.js";
+export type {
+  ContentMode,
+  EventContext,
+  ReadEvent,
+  RequestHeaders,
+  Where,
+} from "./event/http/decode.js";
 export {
   batchMessage,
   binaryMessage,
   eventToJson,
-  MEDIA_TYPE,
   structuredMessage,
-} from "./event/http-binding.js";
-export type { HttpMessage } from "./event/http-binding.js";
+} from "./event/http/encode.js";
+export type { HttpMessage } from "./event/http/encode.js";
+export { decodeHeaderValue, encodeHeaderValue } from "./event/http/header-value.js";
 export { traceToCloudEvent } from "./event/to-cloudevent.js";
 export { formatQueryString } from "./otc/canonical.js";
 export { signHttpRequest, verifyRequestSignature } from "./otc/signer.js";

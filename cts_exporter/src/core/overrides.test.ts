@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { CtsTrace, traceToCloudEvent } from "@cts/shared";
-import { parseCeOverrides, RESERVED_ATTRIBUTES } from "./overrides.js";
+import { CtsTrace, RESERVED_NAMES, traceToCloudEvent } from "@cts/shared";
+import { parseCeOverrides } from "./overrides.js";
 import { classifyStatus } from "./delivery-policy.js";
 
 describe("K_CE_OVERRIDES", () => {
@@ -70,7 +70,7 @@ describe("K_CE_OVERRIDES reserved names", () => {
   });
 
   test("a name that passes at start never fails an event; one that would fail is refused", () => {
-    const candidates = [...RESERVED_ATTRIBUTES, "team", "extensions", "region", "tojson", "x1"];
+    const candidates = [...RESERVED_NAMES, "team", "extensions", "region", "tojson", "x1"];
     for (const name of candidates) {
       const raw_ = JSON.stringify({ extensions: { [name]: "v" } });
       let overrides: Readonly<Record<string, string>>;

@@ -1,8 +1,15 @@
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
 import type { Registry } from "prom-client";
-import { ErrorCode, toAppError, type AppError, type Logger } from "@cts/shared";
+import {
+  binaryEventId,
+  detectContentMode,
+  ErrorCode,
+  toAppError,
+  withEventId,
+  type AppError,
+  type Logger,
+} from "@cts/shared";
 import type { BatchWriter } from "../core/batch-writer.js";
-import { binaryEventId, detectContentMode, withEventId } from "../core/cloudevent-parser.js";
 import type { RejectReason, SinkMetrics } from "../core/ports.js";
 import { requestToGraphRows } from "../core/request-rows.js";
 import { receiveTrace } from "../telemetry.js";

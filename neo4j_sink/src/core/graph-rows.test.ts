@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { CtsTrace } from "@cts/shared";
-import type { ReceivedEvent } from "./cloudevent-parser.js";
+import type { ReceivedEvent } from "./received-event.js";
 import { eventToGraphRow, truncateText, UNKNOWN } from "./graph-rows.js";
 
 const SOURCE = "https://cts.eu-de.otc.t-systems.com/v3/p1";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { codeAsString } from "@cts/shared";
 import { boundedJson } from "./bounded-json.js";
-import type { ReceivedEvent } from "./cloudevent-parser.js";
+import type { ReceivedEvent } from "./received-event.js";
 
 /**
  * Everything the graph (docs/graph-model.md) needs from one event, flat and JSON-safe, so it can

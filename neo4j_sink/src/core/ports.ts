@@ -1,4 +1,4 @@
-import type { ContentMode } from "./cloudevent-parser.js";
+import type { ContentMode } from "@cts/shared";
 import type { GraphRow } from "./graph-rows.js";
 
 /** Why a request or event was refused; the `reason` label of the rejection counter. */

@@ -1,11 +1,11 @@
 import {
+  decodeEvents,
   detectContentMode,
-  parseCloudEvents,
   type ContentMode,
-  type ReceivedEvent,
   type RequestHeaders,
-} from "./cloudevent-parser.js";
+} from "@cts/shared";
 import { eventToGraphRow, type GraphRow, type RowOptions } from "./graph-rows.js";
+import { readReceivedEvent, type ReceivedEvent } from "./received-event.js";
 
 /** What one request turns into: its mode, its events and their graph rows. */
 interface ParsedRequest {
@@ -15,10 +15,10 @@ interface ParsedRequest {
 }
 
 /**
- * The whole pure path from an HTTP request to graph rows: mode detection, CloudEvent parsing
- * and validation, mapping. Throws the AppErrors of the parser. The HTTP app uses it; so can a
- * benchmark that feeds `buildWriteBatch` and `writeStatements` directly (e.g. with
- * `batchMessage(events)` from @cts/shared as the request).
+ * The whole pure path from an HTTP request to graph rows: mode detection and decoding by the
+ * shared CloudEvents codec, the CTS trace check, mapping. Throws the codec's AppErrors. The HTTP
+ * app uses it; so can a benchmark that feeds `buildWriteBatch` and `writeStatements` directly
+ * (e.g. with `batchMessage(events)` from @cts/shared as the request).
  */
 export function requestToGraphRows(
   request: {
@@ -30,6 +30,6 @@ export function requestToGraphRows(
   options: RowOptions,
 ): ParsedRequest {
   const mode = request.mode ?? detectContentMode(request.headers);
-  const events = parseCloudEvents(mode, request.headers, request.body);
+  const events = decodeEvents({ ...request, mode }, readReceivedEvent);
   return { mode, events, rows: events.map((event) => eventToGraphRow(event, options)) };
 }

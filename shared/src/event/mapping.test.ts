@@ -3,9 +3,9 @@ import { describe, test } from "node:test";
 import { HTTP } from "cloudevents";
 import fc from "fast-check";
 import { CtsTrace } from "../cts/trace.js";
-import { eventType, traceEventAttributes } from "./attributes.js";
-import { decodeHeaderValue, encodeHeaderValue } from "./header-encoding.js";
-import { binaryMessage, structuredMessage } from "./http-binding.js";
+import { decodeHeaderValue, encodeHeaderValue } from "./http/header-value.js";
+import { binaryMessage, structuredMessage } from "./http/encode.js";
+import { eventType, traceEventAttributes } from "./trace-attributes.js";
 import { traceToCloudEvent } from "./to-cloudevent.js";
 
 const origin = {

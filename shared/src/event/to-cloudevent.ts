@@ -1,6 +1,6 @@
 import { CloudEvent, type CloudEventV1 } from "cloudevents";
 import type { CtsTrace, RawCtsTrace } from "../cts/trace.js";
-import { traceEventAttributes, type TraceOrigin } from "./attributes.js";
+import { traceEventAttributes, type TraceOrigin } from "./trace-attributes.js";
 
 /** One trace's CloudEvent: the attributes and extensions flat, the trace as CTS returned it in `data`. */
 export type TraceCloudEvent = Readonly<CloudEventV1<RawCtsTrace>>;

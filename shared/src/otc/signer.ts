@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { dateTimeFields } from "../date-time.js";
 import {
   canonicalRequest,
   parseQueryString,
@@ -30,14 +31,7 @@ export function formatSdkDate(epochMillis: number): string {
 export function parseSdkDate(value: string): number | undefined {
   const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value.trim());
   if (match === null) return undefined;
-  const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const { year, month, day, hour, minute, second } = dateTimeFields(match);
   const millis = Date.UTC(year, month - 1, day, hour, minute, second);
   return formatSdkDate(millis) === value.trim() ? millis : undefined;
 }

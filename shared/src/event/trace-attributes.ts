@@ -14,9 +14,6 @@ export interface TraceOrigin {
   readonly domainId: string | undefined;
 }
 
-/** Extension names must be lower-case alphanumeric (CloudEvents spec, "Attribute Naming"). */
-export const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
-
 /** The CloudEvent attributes of one trace (docs/event-contract.md section 1), without `data`. */
 interface TraceEventAttributes {
   readonly specversion: "1.0";

@@ -1,14 +1,21 @@
+import { AppError, ErrorCode } from "../../errors.js";
 import {
-  AppError,
-  CtsTrace,
-  decodeHeaderValue,
-  ErrorCode,
-  HeaderDecodingError,
-  MEDIA_TYPE,
-} from "@cts/shared";
-import { z } from "zod";
-import { assertUtf8Charset, isJsonMediaType, parseMediaType } from "./media-type.js";
-import { isRfc3339 } from "./rfc3339.js";
+  ATTRIBUTE_NAME,
+  CONTEXT_ATTRIBUTES,
+  type ContextAttributeName,
+  HEADER_PREFIX,
+  isExtensionName,
+  REQUIRED_HEADERS,
+} from "./attributes.js";
+import { decodeHeaderValue, HeaderDecodingError } from "./header-value.js";
+import { assertUtf8Charset, isJsonMediaType, MEDIA_TYPE, parseMediaType } from "./media-type.js";
+import { isRfc3339 } from "./timestamp.js";
+
+/**
+ * Decoding half of the CloudEvents HTTP binding (docs/event-contract.md section 2): the content
+ * mode from the headers, then the events of a body, all valid or none. Data is JSON, the only
+ * kind this project carries; what the data must be is the receiver's to check (`ReadEvent`).
+ */
 
 /** The three CloudEvents HTTP content modes (docs/event-contract.md section 2). */
 export type ContentMode = "binary" | "structured" | "batch";
@@ -16,8 +23,8 @@ export type ContentMode = "binary" | "structured" | "batch";
 /** Request headers as Node delivers them: lower-case names; `headersDistinct` gives arrays. */
 export type RequestHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
 
-/** A received CloudEvent whose `data` is a validated CTS trace. */
-export interface ReceivedEvent {
+/** The context of a received event: its checked attributes, and its extensions as strings. */
+export interface EventContext {
   readonly id: string;
   readonly source: string;
   readonly type: string;
@@ -25,28 +32,20 @@ export interface ReceivedEvent {
   readonly subject: string | undefined;
   /** Extension attributes as strings (binary mode has nothing else). */
   readonly extensions: Readonly<Record<string, string>>;
-  readonly trace: CtsTrace;
 }
 
 /** Where in a request an event sits, for error messages. */
-interface Where {
+export interface Where {
   readonly index?: number;
   readonly id?: string;
 }
 
-const ATTRIBUTE_NAME = /^[a-z0-9]+$/;
-const CONTEXT_ATTRIBUTES = new Set([
-  "specversion",
-  "id",
-  "source",
-  "type",
-  "time",
-  "subject",
-  "datacontenttype",
-  "dataschema",
-  "data",
-  "data_base64",
-]);
+/**
+ * Makes the receiver's event of a decoded context and its parsed JSON data, checking the data
+ * as the receiver needs it (throw {@link invalidEvent} with CE_DATA_INVALID to refuse it). It
+ * runs per event in order, so the first invalid event of a batch is the one reported.
+ */
+export type ReadEvent<E> = (context: EventContext, data: unknown, where: Where) => E;
 
 const clip = (text: string) => (text.length > 64 ? `${text.slice(0, 64)}...` : text);
 
@@ -57,7 +56,12 @@ function label(where: Where): string {
   return parts.length === 0 ? "" : `${parts.join(", ")}: `;
 }
 
-function invalid(reason: string, where: Where, code: ErrorCode = ErrorCode.CE_INVALID): AppError {
+/** The error refusing an event (CE_INVALID unless `code`), its message led by where it sits. */
+export function invalidEvent(
+  reason: string,
+  where: Where,
+  code: ErrorCode = ErrorCode.CE_INVALID,
+): AppError {
   return new AppError(code, `${label(where)}${reason}`, {
     details: {
       ...(where.index === undefined ? {} : { index: where.index }),
@@ -70,7 +74,7 @@ function single(headers: RequestHeaders, name: string, where: Where = {}): strin
   const value = headers[name];
   if (value === undefined || typeof value === "string") return value;
   if (value.length > 1) {
-    throw invalid(`header ${name} appears ${value.length} times; send it once`, where);
+    throw invalidEvent(`header ${name} appears ${value.length} times; send it once`, where);
   }
   return value[0];
 }
@@ -81,7 +85,7 @@ function single(headers: RequestHeaders, name: string, where: Where = {}): strin
  * rejection caused by another header or the body still names the event.
  */
 export function binaryEventId(headers: RequestHeaders): string | undefined {
-  const raw = headers["ce-id"];
+  const raw = headers[CONTEXT_ATTRIBUTES.id.header];
   const value = typeof raw === "string" ? raw : raw?.length === 1 ? raw[0] : undefined;
   if (value === undefined) return undefined;
   try {
@@ -97,9 +101,9 @@ export function binaryEventId(headers: RequestHeaders): string | undefined {
  * valid (see {@link binaryEventId}); any other error is returned as it is.
  */
 export function withEventId(error: AppError, headers: RequestHeaders): AppError {
-  const invalidEvent =
+  const refusedEvent =
     error.code === ErrorCode.CE_INVALID || error.code === ErrorCode.CE_DATA_INVALID;
-  if (!invalidEvent || error.details["eventId"] !== undefined) return error;
+  if (!refusedEvent || error.details["eventId"] !== undefined) return error;
   const id = binaryEventId(headers);
   if (id === undefined) return error;
   return new AppError(error.code, `${label({ id })}${error.message}`, {
@@ -128,13 +132,11 @@ export function detectContentMode(headers: RequestHeaders): ContentMode {
         "application/cloudevents-batch+json or binary mode with JSON data",
     );
   }
-  const hasAttributes = ["ce-specversion", "ce-id", "ce-source", "ce-type"].some(
-    (name) => headers[name] !== undefined,
-  );
+  const hasAttributes = REQUIRED_HEADERS.some((name) => headers[name] !== undefined);
   if (type !== undefined && !isJsonMediaType(type)) {
     throw new AppError(
       ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-      `Content-Type "${clip(raw ?? "")}" is not supported: the data must be a CTS trace as JSON`,
+      `Content-Type "${clip(raw ?? "")}" is not supported: the data must be JSON`,
     );
   }
   if (raw !== undefined && type === undefined) {
@@ -144,7 +146,7 @@ export function detectContentMode(headers: RequestHeaders): ContentMode {
     );
   }
   if (!hasAttributes) {
-    throw invalid(
+    throw invalidEvent(
       "no CloudEvent found: send ce-specversion, ce-id, ce-source and ce-type headers (binary mode) " +
         "or use Content-Type application/cloudevents+json (structured mode)",
       {},
@@ -159,87 +161,70 @@ function parseJson(body: string, what: string, where: Where = {}): unknown {
     return JSON.parse(body) as unknown;
   } catch {
     // The parser's own message quotes the body, which may hold secrets; say only where.
-    throw invalid(`${what} is not valid JSON`, where);
+    throw invalidEvent(`${what} is not valid JSON`, where);
   }
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-interface Attributes {
-  readonly specversion: unknown;
-  readonly id: unknown;
-  readonly source: unknown;
-  readonly type: unknown;
-  readonly time: unknown;
-  readonly subject: unknown;
-}
+/** An attribute's value as received: a decoded header, or a JSON member of any type. */
+type Received = (name: ContextAttributeName) => unknown;
 
-function requiredText(value: unknown, name: string, where: Where): string {
-  if (value === undefined || value === null || value === "") {
-    throw invalid(`required attribute "${name}" is missing or empty`, where);
+/** A required attribute's text is always there; an optional one's may not be. */
+type AttributeText<N extends ContextAttributeName> =
+  (typeof CONTEXT_ATTRIBUTES)[N]["required"] extends true ? string : string | undefined;
+
+/** One attribute's text, checked as the table says: present if required, RFC 3339 if a timestamp. */
+function attributeText<N extends ContextAttributeName>(
+  value: Received,
+  name: N,
+  where: Where,
+): AttributeText<N> {
+  const { required, type } = CONTEXT_ATTRIBUTES[name];
+  const received = value(name);
+  if (received === undefined || received === null || (required && received === "")) {
+    if (required) throw invalidEvent(`required attribute "${name}" is missing or empty`, where);
+    return undefined as AttributeText<N>;
   }
-  if (typeof value !== "string") throw invalid(`attribute "${name}" must be a string`, where);
-  return value;
+  if (typeof received !== "string") {
+    throw invalidEvent(`attribute "${name}" must be a string`, where);
+  }
+  if (type === "timestamp" && !isRfc3339(received)) {
+    throw invalidEvent(`${name} "${clip(received)}" is not an RFC 3339 timestamp`, where);
+  }
+  return received;
 }
 
-function optionalText(value: unknown, name: string, where: Where): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string") throw invalid(`attribute "${name}" must be a string`, where);
-  return value;
-}
-
-function checkAttributes(attributes: Attributes, where: Where) {
+/** The checked attributes, and where the event sits, now with its id when it has a usable one. */
+function checkAttributes(value: Received, where: Where) {
+  const rawId = value("id");
   const at: Where = {
     ...where,
-    ...(typeof attributes.id === "string" && attributes.id !== "" ? { id: attributes.id } : {}),
+    ...(typeof rawId === "string" && rawId !== "" ? { id: rawId } : {}),
   };
-  const specversion = requiredText(attributes.specversion, "specversion", at);
+  const specversion = attributeText(value, "specversion", at);
   if (specversion !== "1.0") {
-    throw invalid(`specversion "${clip(specversion)}" is not supported; only "1.0" is`, at);
+    throw invalidEvent(`specversion "${clip(specversion)}" is not supported; only "1.0" is`, at);
   }
-  const id = requiredText(attributes.id, "id", at);
-  const source = requiredText(attributes.source, "source", at);
-  const type = requiredText(attributes.type, "type", at);
-  const time = optionalText(attributes.time, "time", at);
-  if (time !== undefined && !isRfc3339(time)) {
-    throw invalid(`time "${clip(time)}" is not an RFC 3339 timestamp`, at);
-  }
-  const subject = optionalText(attributes.subject, "subject", at);
-  return { id, source, type, time, subject, where: at };
+  const attributes = {
+    id: attributeText(value, "id", at),
+    source: attributeText(value, "source", at),
+    type: attributeText(value, "type", at),
+    time: attributeText(value, "time", at),
+    subject: attributeText(value, "subject", at),
+  };
+  return { attributes, where: at };
 }
 
-function checkTrace(data: unknown, where: Where): CtsTrace {
-  if (!isPlainObject(data)) {
-    throw invalid("data must be a CTS trace (a JSON object)", where, ErrorCode.CE_DATA_INVALID);
-  }
-  const parsed = CtsTrace.safeParse(data);
-  if (!parsed.success) {
-    const reason = z.prettifyError(parsed.error).replace(/\s*\n\s*/g, " ");
-    throw invalid(
-      `data is not a CTS trace: ${reason.slice(0, 400)}`,
-      where,
-      ErrorCode.CE_DATA_INVALID,
-    );
-  }
-  // The schema admits 16-digit epoch milliseconds; a Date (and a Neo4j DateTime) does not.
-  for (const field of ["time", "record_time"] as const) {
-    const millis = parsed.data[field];
-    if (typeof millis === "number" && Number.isNaN(new Date(millis).getTime())) {
-      throw invalid(`data.${field} is out of range`, where, ErrorCode.CE_DATA_INVALID);
-    }
-  }
-  return parsed.data;
-}
-
-/** Binary mode: attributes in percent-encoded `ce-*` headers, the trace as the body. */
-function parseBinary(headers: RequestHeaders, body: string): ReceivedEvent {
+/** Binary mode: attributes in percent-encoded `ce-*` headers, the data as the body. */
+function decodeBinary<E>(headers: RequestHeaders, body: string, readEvent: ReadEvent<E>): E {
   const id = binaryEventId(headers);
   const where: Where = id === undefined ? {} : { id };
   const values: Record<string, string> = {};
   for (const name of Object.keys(headers)) {
-    if (!name.startsWith("ce-")) continue;
-    const attribute = name.slice(3);
+    if (!name.startsWith(HEADER_PREFIX)) continue;
+    const attribute = name.slice(HEADER_PREFIX.length);
     // Unknown oddly named headers are skipped rather than failing a valid event.
     if (!ATTRIBUTE_NAME.test(attribute)) continue;
     const raw = single(headers, name, where);
@@ -248,41 +233,34 @@ function parseBinary(headers: RequestHeaders, body: string): ReceivedEvent {
       values[attribute] = decodeHeaderValue(raw);
     } catch (error) {
       if (error instanceof HeaderDecodingError) {
-        throw invalid(`header ${name}: ${error.message}`, where);
+        throw invalidEvent(`header ${name}: ${error.message}`, where);
       }
       throw error;
     }
   }
-  const checked = checkAttributes(
-    {
-      specversion: values["specversion"],
-      id: values["id"],
-      source: values["source"],
-      type: values["type"],
-      time: values["time"],
-      subject: values["subject"],
-    },
-    {},
-  );
+  const checked = checkAttributes((name) => values[name], {});
   if (body.trim() === "") {
-    throw invalid("the body is empty; it must carry the CTS trace", checked.where);
+    throw invalidEvent("the body is empty; it must carry the event's data", checked.where);
   }
-  const trace = checkTrace(parseJson(body, "the body", checked.where), checked.where);
+  const data = parseJson(body, "the body", checked.where);
   const extensions: Record<string, string> = {};
   for (const [name, value] of Object.entries(values)) {
-    if (!CONTEXT_ATTRIBUTES.has(name)) extensions[name] = value;
+    if (isExtensionName(name)) extensions[name] = value;
   }
-  const { where: _where, ...attributes } = checked;
-  return { ...attributes, extensions, trace };
+  return readEvent({ ...checked.attributes, extensions }, data, checked.where);
 }
 
+/** The data of a JSON-format event: `data`, or `data_base64` holding JSON text, never both. */
 function jsonData(event: Record<string, unknown>, where: Where): unknown {
-  const contentType = optionalText(event["datacontenttype"], "datacontenttype", where);
-  if (contentType !== undefined) {
+  const contentType = event["datacontenttype"];
+  if (contentType !== undefined && contentType !== null) {
+    if (typeof contentType !== "string") {
+      throw invalidEvent(`attribute "datacontenttype" must be a string`, where);
+    }
     const type = parseMediaType(contentType);
     if (type === undefined || !isJsonMediaType(type)) {
-      throw invalid(
-        `datacontenttype "${clip(contentType)}" is not JSON; data must be a CTS trace`,
+      throw invalidEvent(
+        `datacontenttype "${clip(contentType)}" is not JSON; the data must be JSON`,
         where,
         ErrorCode.CE_DATA_INVALID,
       );
@@ -291,58 +269,52 @@ function jsonData(event: Record<string, unknown>, where: Where): unknown {
   const base64 = event["data_base64"];
   if (base64 === undefined || base64 === null) return event["data"];
   if (event["data"] !== undefined && event["data"] !== null) {
-    throw invalid("data and data_base64 must not both be present", where);
+    throw invalidEvent("data and data_base64 must not both be present", where);
   }
-  if (typeof base64 !== "string") throw invalid("data_base64 must be a string", where);
+  if (typeof base64 !== "string") throw invalidEvent("data_base64 must be a string", where);
   const text = Buffer.from(base64, "base64").toString("utf8");
   return parseJson(text, `${label(where)}data_base64`);
 }
 
 /** One event in the JSON event format (structured mode, or an element of a batch). */
-function parseJsonEvent(value: unknown, where: Where): ReceivedEvent {
-  if (!isPlainObject(value)) throw invalid("a CloudEvent must be a JSON object", where);
-  const checked = checkAttributes(
-    {
-      specversion: value["specversion"],
-      id: value["id"],
-      source: value["source"],
-      type: value["type"],
-      time: value["time"],
-      subject: value["subject"],
-    },
-    where,
-  );
-  const trace = checkTrace(jsonData(value, checked.where), checked.where);
+function decodeJsonEvent<E>(value: unknown, where: Where, readEvent: ReadEvent<E>): E {
+  if (!isPlainObject(value)) throw invalidEvent("a CloudEvent must be a JSON object", where);
+  const checked = checkAttributes((name) => value[name], where);
+  const data = jsonData(value, checked.where);
   const extensions: Record<string, string> = {};
   for (const [name, raw] of Object.entries(value)) {
-    if (CONTEXT_ATTRIBUTES.has(name) || !ATTRIBUTE_NAME.test(name)) continue;
+    if (!isExtensionName(name) || !ATTRIBUTE_NAME.test(name)) continue;
     if (typeof raw === "string") extensions[name] = raw;
     else if (typeof raw === "number" || typeof raw === "boolean") extensions[name] = String(raw);
   }
-  const { where: _where, ...attributes } = checked;
-  return { ...attributes, extensions, trace };
+  return readEvent({ ...checked.attributes, extensions }, data, checked.where);
 }
 
 /**
- * Parses a request body in the given mode into events, all valid or none: one invalid event
- * rejects the whole request (CE_INVALID or CE_DATA_INVALID, with the event's index and id), so
- * a sender's retry never half-applies a batch. Unlike the `cloudevents` package it never
- * invents an id or time and never replaces a bad time.
+ * Decodes a request body in the given mode into events, all valid or none: one invalid event
+ * rejects the whole request (CE_INVALID, or the receiver's CE_DATA_INVALID, with the event's
+ * index and id), so a sender's retry never half-applies a batch. Unlike the `cloudevents`
+ * package it never invents an id or time and never replaces a bad time.
  */
-export function parseCloudEvents(
-  mode: ContentMode,
-  headers: RequestHeaders,
-  body: string,
-): ReceivedEvent[] {
+export function decodeEvents<E>(
+  request: {
+    readonly mode: ContentMode;
+    readonly headers: RequestHeaders;
+    readonly body: string;
+  },
+  readEvent: ReadEvent<E>,
+): E[] {
+  const { mode, headers, body } = request;
   switch (mode) {
     case "binary":
-      return [parseBinary(headers, body)];
+      return [decodeBinary(headers, body, readEvent)];
     case "structured":
-      return [parseJsonEvent(parseJson(body, "the structured event"), {})];
+      return [decodeJsonEvent(parseJson(body, "the structured event"), {}, readEvent)];
     case "batch": {
       const list = parseJson(body, "the batch");
-      if (!Array.isArray(list)) throw invalid("a batch must be a JSON array of CloudEvents", {});
-      return list.map((item, index) => parseJsonEvent(item, { index }));
+      if (!Array.isArray(list))
+        throw invalidEvent("a batch must be a JSON array of CloudEvents", {});
+      return list.map((item, index) => decodeJsonEvent(item, { index }, readEvent));
     }
   }
 }

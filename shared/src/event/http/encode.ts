@@ -1,20 +1,18 @@
 import type { CloudEventV1 } from "cloudevents";
-import { encodeHeaderValue } from "./header-encoding.js";
+import { HEADER_PREFIX, NOT_CE_HEADERS } from "./attributes.js";
+import { encodeHeaderValue } from "./header-value.js";
+import { MEDIA_TYPE } from "./media-type.js";
+
+/**
+ * Encoding half of the CloudEvents HTTP binding (docs/event-contract.md section 2); decode.ts is
+ * the other half, attributes.ts the names both read.
+ */
 
 /** An HTTP request body and headers, independent of any HTTP client (the SDK's Message idea). */
 export interface HttpMessage {
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
 }
-
-export const MEDIA_TYPE = {
-  json: "application/json",
-  structured: "application/cloudevents+json",
-  batch: "application/cloudevents-batch+json",
-} as const;
-
-/** Attribute names that are not `ce-` headers in binary mode. */
-const NOT_HEADERS = new Set(["data", "data_base64", "datacontenttype"]);
 
 type AnyEvent = CloudEventV1<unknown>;
 
@@ -29,7 +27,7 @@ export function binaryMessage(event: AnyEvent): HttpMessage {
     "content-type": `${event.datacontenttype ?? MEDIA_TYPE.json}; charset=utf-8`,
   };
   for (const [name, value] of Object.entries(event)) {
-    if (NOT_HEADERS.has(name) || value === undefined || value === null) continue;
+    if (NOT_CE_HEADERS.has(name) || value === undefined || value === null) continue;
     const text =
       typeof value === "string"
         ? value
@@ -38,7 +36,7 @@ export function binaryMessage(event: AnyEvent): HttpMessage {
           : value instanceof Date
             ? value.toISOString()
             : JSON.stringify(value);
-    headers[`ce-${name}`] = encodeHeaderValue(text);
+    headers[`${HEADER_PREFIX}${name}`] = encodeHeaderValue(text);
   }
   return { headers, body: dataAsBody(event) };
 }

@@ -1,33 +1,31 @@
-import { AppError, ErrorCode } from "@cts/shared";
+import { parse } from "content-type";
+import { AppError, ErrorCode } from "../../errors.js";
+
+/** The media types of the binding's three content modes' bodies. */
+export const MEDIA_TYPE = {
+  json: "application/json",
+  structured: "application/cloudevents+json",
+  batch: "application/cloudevents-batch+json",
+} as const;
 
 /** A parsed `Content-Type`: `type/subtype` lower-cased, parameter names lower-cased. */
-interface MediaType {
+export interface MediaType {
   readonly essence: string;
   readonly parameters: Readonly<Record<string, string>>;
 }
 
-const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+$/;
+const TYPE = /^[!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+$/;
 
 /**
- * Parses a `Content-Type` value. Media types are case-insensitive (RFC 9110 8.3.1), so
+ * Parses a `Content-Type` value (RFC 9110 8.3: case-insensitive type, quoted parameter values).
  * `application/cloudevents+json; charset=UTF-8` and its lower-case form are the same type.
- * Returns undefined for an absent or unparseable value.
+ * Returns undefined for an absent value or one whose type is not `type/subtype`.
  */
 export function parseMediaType(value: string | undefined): MediaType | undefined {
   if (value === undefined) return undefined;
-  const [head = "", ...rest] = value.split(";");
-  const essence = head.trim().toLowerCase();
-  if (!TOKEN.test(essence)) return undefined;
-  const parameters: Record<string, string> = {};
-  for (const part of rest) {
-    const at = part.indexOf("=");
-    if (at <= 0) continue;
-    const name = part.slice(0, at).trim().toLowerCase();
-    let text = part.slice(at + 1).trim();
-    if (text.length >= 2 && text.startsWith('"') && text.endsWith('"')) text = text.slice(1, -1);
-    parameters[name] = text;
-  }
-  return { essence, parameters };
+  // The package lower-cases the type and parameter names but checks neither against the grammar.
+  const { type, parameters } = parse(value);
+  return TYPE.test(type) ? { essence: type, parameters } : undefined;
 }
 
 /** JSON media types: `application/json`, `text/json` and any `+json` structured suffix. */
