@@ -1,5 +1,9 @@
-/** Composition root of the cts_exporter process (docs/event-contract.md sections 4 and 5). */
+/**
+ * The cts_exporter process (docs/event-contract.md sections 4 and 5): signals, and the exit code
+ * `runExporter` returns; `EXIT.crashed` if something unexpected escapes it.
+ */
 import { startTelemetry } from "@cts/shared";
+import { EXIT } from "./exit-codes.js";
 import { runExporter } from "./run.js";
 
 const controller = new AbortController();
@@ -33,6 +37,6 @@ main().then(
     process.stderr.write(
       `cts_exporter: ${error instanceof Error ? error.message : String(error)}\n`,
     );
-    process.exitCode = 1;
+    process.exitCode = EXIT.crashed;
   },
 );

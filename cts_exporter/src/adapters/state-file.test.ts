@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { readState, writeState } from "./state-file.js";
+import { createStateFile, readState, writeState } from "./state-file.js";
 
 describe("checkpoint file", () => {
   test("round-trips and leaves no temporary files", async () => {
@@ -38,6 +38,28 @@ describe("checkpoint file", () => {
     };
     await writeState(path, state);
     assert.equal((await readState(path))?.start, 1_700_000_000_000);
+  });
+
+  test("as a checkpoint store: saves started together run one after another, the last one wins", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cts-state-"));
+    const store = createStateFile(join(dir, "state.json"));
+    assert.equal(await store.load(), undefined);
+    const entry = (source: string, checkpoint: number) => ({
+      checkpoint,
+      source,
+      tracker: "system",
+      seen: [[`id-${checkpoint}`, checkpoint] as const],
+    });
+    await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        store.save([entry("https://cts/v3/a", index), entry("https://cts/v3/b", 100 + index)]),
+      ),
+    );
+    assert.deepEqual(await store.load(), [
+      { ...entry("https://cts/v3/a", 19), start: undefined },
+      { ...entry("https://cts/v3/b", 119), start: undefined },
+    ]);
+    assert.deepEqual(await readdir(dir), ["state.json"], "no temporary file left behind");
   });
 
   test("a corrupt file is a configuration error that says what to do", async () => {

@@ -3,16 +3,23 @@ import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { z } from "zod";
 import { AppError, ErrorCode } from "@cts/shared";
+import type { CheckpointStore, SavedState } from "../core/ports.js";
 
-/** The durable checkpoint (CTS_STATE_FILE), plus the ids already delivered inside the overlap. */
-export interface SavedState {
-  readonly checkpoint: number | undefined;
-  /** Where the first window starts while there is no checkpoint yet. */
-  readonly start?: number | undefined;
-  /** The CTS source the checkpoint belongs to; a different tenant starts afresh. */
-  readonly source: string;
-  readonly tracker: string;
-  readonly seen: readonly (readonly [string, number])[];
+/**
+ * The checkpoint store as one JSON file (CTS_STATE_FILE) holding every project's entry. Saves
+ * run one after another: a save starts only when the one before it has renamed its file.
+ */
+export function createStateFile(path: string): CheckpointStore {
+  let saving: Promise<void> = Promise.resolve();
+  return {
+    location: path,
+    load: () => readStates(path),
+    save(states) {
+      const save = saving.then(() => writeStates(path, states));
+      saving = save.catch(() => undefined);
+      return save;
+    },
+  };
 }
 
 const Entry = z.object({

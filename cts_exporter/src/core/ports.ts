@@ -84,6 +84,29 @@ export interface ExporterMetrics {
   checkpointMoved(checkpoint: number): void;
 }
 
+/** One project's saved position: its checkpoint, plus the ids already delivered inside the overlap. */
+export interface SavedState {
+  readonly checkpoint: number | undefined;
+  /** Where the first window starts while there is no checkpoint yet. */
+  readonly start?: number | undefined;
+  /** The CTS source the checkpoint belongs to; a different tenant starts afresh. */
+  readonly source: string;
+  readonly tracker: string;
+  readonly seen: readonly (readonly [string, number])[];
+}
+
+/**
+ * Where checkpoints outlive the process (CTS_STATE_FILE): one entry per polled project. A save
+ * replaces every entry at once, and saves never interleave; a crash leaves the old or the new.
+ */
+export interface CheckpointStore {
+  /** Where the checkpoints are kept, for log lines. */
+  readonly location: string;
+  /** Every project's entry; undefined when nothing was saved yet. Throws when it is unreadable. */
+  load(): Promise<readonly SavedState[] | undefined>;
+  save(states: readonly SavedState[]): Promise<void>;
+}
+
 export interface Clock {
   now(): number;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
