@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AppError, createLogger, ErrorCode } from "@cts/shared";
-import { contentionDelayMs, createBatchWriter, type BatchWriterOptions } from "./batch-writer.js";
+import { createBatchWriter, type BatchWriterOptions } from "./batch-writer.js";
+import { contentionDelayMs } from "./contention-retry.js";
 import type { GraphRow } from "./graph-rows.js";
 import type { GraphStore, SinkMetrics, WriteOutcome } from "./ports.js";
 
@@ -232,6 +233,77 @@ describe("batch writer", () => {
       lines.map((line) => line.eventId),
       ["a"],
     );
+    await sink.close();
+  });
+
+  test("after a batch of several requests, a lone request lingers lingerMs for company", async () => {
+    const store = new FakeStore();
+    let open!: () => void;
+    store.gate = new Promise((resolve) => (open = resolve));
+    const sink = writer(store, { lingerMs: 80 });
+    const first = sink.submit(rows("a"));
+    await sleep(5);
+    const waiting = [sink.submit(rows("b")), sink.submit(rows("c")), sink.submit(rows("d"))];
+    open();
+    await Promise.all([first, ...waiting]);
+    const started = performance.now();
+    await sink.submit(rows("e"));
+    assert.ok(performance.now() - started >= 75, "the lone request waited for the linger");
+    assert.deepEqual(store.writes, [["a"], ["b", "c", "d"], ["e"]]);
+    await sink.close();
+  });
+
+  test("an outage while isolating a failed batch answers every request of it with 503", async () => {
+    const store = new FakeStore();
+    let open!: () => void;
+    store.gate = new Promise((resolve) => (open = resolve));
+    const sink = writer(store);
+    const first = sink.submit(rows("x"));
+    await sleep(5);
+    // The batch [a, b] fails for a reason of its own; retrying a alone meets an outage.
+    store.failWith = (batch) => {
+      if (batch.some((row) => row.id === "x")) return undefined;
+      return batch.length > 1 ? new AppError(ErrorCode.NEO4J_FATAL, "rejected") : unavailable();
+    };
+    store.pingFails = true;
+    const a = sink.submit(rows("a"));
+    const b = sink.submit(rows("b"));
+    open();
+    await first;
+    await assert.rejects(a, { code: "NEO4J_UNAVAILABLE" });
+    await assert.rejects(b, { code: "NEO4J_UNAVAILABLE" });
+    assert.equal(await sink.isReady(), false);
+    await sink.close();
+  });
+
+  test("the tracer sees each request enqueued and each transaction with its requests", async () => {
+    const store = new FakeStore();
+    let open!: () => void;
+    store.gate = new Promise((resolve) => (open = resolve));
+    const transactions: (string | undefined)[][] = [];
+    let next = 0;
+    const sink = createBatchWriter({
+      store,
+      logger: createLogger({ name: "test", level: "silent" }),
+      metrics,
+      lingerMs: 20,
+      maxBatchEvents: 100,
+      maxQueuedEvents: 1000,
+      probeIntervalMs: 10,
+      tracer: {
+        enqueued: (events) => `request ${String(next++)} (${String(events)})`,
+        transaction: (requests, _batch, work) => {
+          transactions.push([...requests]);
+          return work();
+        },
+      },
+    });
+    const first = sink.submit(rows("a"));
+    await sleep(5);
+    const others = [sink.submit(rows("b", "c")), sink.submit(rows("d"))];
+    open();
+    await Promise.all([first, ...others]);
+    assert.deepEqual(transactions, [["request 0 (1)"], ["request 1 (2)", "request 2 (1)"]]);
     await sink.close();
   });
 

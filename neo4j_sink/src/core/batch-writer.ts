@@ -1,7 +1,19 @@
-import { setTimeout as sleep } from "node:timers/promises";
-import { AppError, ErrorCode, toAppError, type Logger } from "@cts/shared";
+import { toAppError, type AppError, type Logger } from "@cts/shared";
+import {
+  CONTENTION_RETRY,
+  isContention,
+  writeRetrying,
+  type ContentionRetry,
+  type RetryContext,
+} from "./contention-retry.js";
 import type { GraphRow } from "./graph-rows.js";
-import type { GraphStore, SinkMetrics, WriteOutcome, WriteTracer } from "./ports.js";
+import {
+  createNeo4jAvailability,
+  isOutage,
+  unavailable,
+  type Neo4jAvailability,
+} from "./neo4j-availability.js";
+import type { GraphStore, SinkMetrics, WriteTracer } from "./ports.js";
 
 /** Tuning and collaborators of the single writer. */
 export interface BatchWriterOptions<Trace> {
@@ -16,33 +28,10 @@ export interface BatchWriterOptions<Trace> {
   readonly maxQueuedEvents: number;
   /** Interval between probes while Neo4j is unavailable. */
   readonly probeIntervalMs: number;
-  /** Backoff for writes that hit contention; defaults in CONTENTION_RETRY. */
+  /** Backoff for writes that hit contention; defaults in CONTENTION_RETRY (contention-retry.ts). */
   readonly contentionRetry?: ContentionRetry;
   /** Spans of each request's wait and of each transaction; absent when tracing is off. */
   readonly tracer?: WriteTracer<Trace>;
-}
-
-/**
- * Retries of a write that hit contention (NEO4J_TRANSIENT): "full jitter" exponential backoff,
- * a random delay in [0, min(maxDelayMs, baseDelayMs * 2^attempt)], so replicas that deadlocked
- * on each other do not collide again in lock step; after `budgetMs` the requests get 503.
- */
-export interface ContentionRetry {
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-  readonly budgetMs: number;
-}
-
-export const CONTENTION_RETRY: ContentionRetry = {
-  baseDelayMs: 10,
-  maxDelayMs: 500,
-  budgetMs: 30_000,
-};
-
-/** The delay before retry number `attempt` (0-based), given a random number in [0, 1). */
-export function contentionDelayMs(attempt: number, retry: ContentionRetry, random: number): number {
-  const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** Math.min(attempt, 30));
-  return Math.floor(random * ceiling);
 }
 
 /** The single writer: every request's events go through it. */
@@ -55,6 +44,7 @@ export interface BatchWriter {
   close(): Promise<void>;
 }
 
+/** One request: answered once all its parts committed, or at its first failure. */
 interface Job<Trace> {
   pending: number;
   settled: boolean;
@@ -64,20 +54,11 @@ interface Job<Trace> {
   readonly reject: (error: AppError) => void;
 }
 
+/** At most `maxBatchEvents` rows of one request: the unit a transaction takes from the queue. */
 interface Part<Trace> {
   readonly rows: readonly GraphRow[];
   readonly job: Job<Trace>;
 }
-
-const FRESH_CONTACT_MS = 2_000;
-
-function unavailable(message: string, cause?: unknown): AppError {
-  return new AppError(ErrorCode.NEO4J_UNAVAILABLE, message, { retryable: true, cause });
-}
-
-const isOutage = (error: AppError) =>
-  error.code === ErrorCode.NEO4J_UNAVAILABLE || error.code === ErrorCode.NEO4J_AUTH_FAILED;
-const isContention = (error: AppError) => error.code === ErrorCode.NEO4J_TRANSIENT;
 
 /** At most this many conflicting ids are logged one by one per transaction. */
 const CONFLICTS_LOGGED = 20;
@@ -88,124 +69,222 @@ function fail(job: Job<unknown>, error: AppError): void {
   job.reject(error);
 }
 
+/** A request's rows cut into parts of at most `maxEvents`. */
+function partsOf<Trace>(
+  rows: readonly GraphRow[],
+  job: Job<Trace>,
+  maxEvents: number,
+): Part<Trace>[] {
+  const parts: Part<Trace>[] = [];
+  for (let start = 0; start < rows.length; start += maxEvents) {
+    parts.push({ rows: rows.slice(start, start + maxEvents), job });
+  }
+  return parts;
+}
+
+/**
+ * The parts the next transaction takes: from the head of the queue, skipping requests already
+ * answered (failed), as many as fit in `maxEvents` (always at least one).
+ */
+function takeBatch<Trace>(
+  queue: readonly Part<Trace>[],
+  maxEvents: number,
+): { readonly taken: Part<Trace>[]; readonly rest: Part<Trace>[] } {
+  const taken: Part<Trace>[] = [];
+  let size = 0;
+  let index = 0;
+  for (; index < queue.length; index++) {
+    const part = queue[index];
+    if (part === undefined || part.job.settled) continue;
+    if (taken.length > 0 && size + part.rows.length > maxEvents) break;
+    taken.push(part);
+    size += part.rows.length;
+  }
+  return { taken, rest: queue.slice(index) };
+}
+
+function reportConflicts(
+  conflicts: readonly string[],
+  { logger, metrics }: { logger: Logger; metrics: SinkMetrics },
+): void {
+  if (conflicts.length === 0) return;
+  metrics.eventConflicts(conflicts.length);
+  for (const eventId of conflicts.slice(0, CONFLICTS_LOGGED)) {
+    logger.warn(
+      { eventId },
+      "event redelivered with other content than the stored one; kept the first write",
+    );
+  }
+  if (conflicts.length > CONFLICTS_LOGGED) {
+    logger.warn(
+      { conflicts: conflicts.length, logged: CONFLICTS_LOGGED },
+      "more redelivered events with other content than stored; kept the first writes",
+    );
+  }
+}
+
 /**
  * One writer for the whole process: events of concurrent requests are grouped into one
  * transaction (group commit), at most one transaction is in flight, and a request is answered
  * only when all its events committed. One writer keeps hub nodes (Project, Region) from being
  * locked by competing transactions of this process. Other replicas on the same Neo4j still
- * compete: a deadlock or lock timeout is contention, retried here with jittered backoff and
- * never taken for an outage. Only connection loss (or refused credentials) marks Neo4j down:
- * then every request fails fast with 503, /readyz is red, and a probe loop brings the writer
- * back by itself.
+ * compete: a deadlock or lock timeout is contention, retried with jittered backoff
+ * (contention-retry.ts) and never taken for an outage. Only connection loss (or refused
+ * credentials) marks Neo4j down: then every request fails fast with 503, /readyz is red, and a
+ * probe loop (neo4j-availability.ts) brings the writer back by itself.
  */
 export function createBatchWriter<Trace>(options: BatchWriterOptions<Trace>): BatchWriter {
-  const { store, logger, metrics } = options;
-  const retry = options.contentionRetry ?? CONTENTION_RETRY;
-  let queue: Part<Trace>[] = [];
-  let queued = 0;
-  let writing: Promise<void> | undefined;
-  let linger: NodeJS.Timeout | undefined;
+  return new GroupCommitWriter(options);
+}
+
+class GroupCommitWriter<Trace> implements BatchWriter {
+  private queue: Part<Trace>[] = [];
+  private queued = 0;
+  private writing: Promise<void> | undefined;
+  private linger: NodeJS.Timeout | undefined;
   // Requests expected per batch: those of the last batch (answered now, so likely to send
   // again) plus those that waited meanwhile. Writing once that many are queued, rather than at
   // once or only after the full linger, keeps batches large without idling Neo4j.
-  let expected = 1;
-  let available = true;
-  let closing = false;
-  let lastContact = Date.now();
-  let probe: Promise<boolean> | undefined;
-  let recovery: NodeJS.Timeout | undefined;
+  private expected = 1;
+  private closing = false;
+  private readonly neo4j: Neo4jAvailability;
+  private readonly retrying: RetryContext;
+  private readonly options: BatchWriterOptions<Trace>;
 
-  const setQueue = (parts: Part<Trace>[]) => {
-    queue = parts;
-    queued = parts.reduce((sum, part) => sum + part.rows.length, 0);
-    metrics.queueDepth(queued);
-  };
-  const enqueue = (parts: readonly Part<Trace>[], events: number) => {
-    queue.push(...parts);
-    queued += events;
-    metrics.queueDepth(queued);
-  };
+  constructor(options: BatchWriterOptions<Trace>) {
+    this.options = options;
+    const { store, logger, metrics } = options;
+    this.neo4j = createNeo4jAvailability({
+      store,
+      logger,
+      metrics,
+      probeIntervalMs: options.probeIntervalMs,
+      onDown: (error) => {
+        this.failQueued(error);
+      },
+    });
+    this.retrying = {
+      store,
+      logger,
+      metrics,
+      retry: options.contentionRetry ?? CONTENTION_RETRY,
+      answered: () => {
+        this.neo4j.contact();
+      },
+    };
+  }
 
-  const recover = async () => {
-    recovery = undefined;
-    if (closing) return;
-    try {
-      await store.ping();
-      await store.ensureSchema();
-      available = true;
-      lastContact = Date.now();
-      logger.info("Neo4j answers again; accepting events");
-    } catch (error) {
-      metrics.neo4jError(toAppError(error).code);
-      recovery = setTimeout(() => void recover(), options.probeIntervalMs);
-      recovery.unref();
+  submit(rows: readonly GraphRow[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    const refusal = this.refusal(rows.length);
+    if (refusal !== undefined) return Promise.reject(refusal);
+    return new Promise<void>((resolve, reject) => {
+      const job: Job<Trace> = {
+        pending: 0,
+        settled: false,
+        resolve,
+        reject,
+        trace: this.options.tracer?.enqueued(rows.length),
+      };
+      const parts = partsOf(rows, job, this.options.maxBatchEvents);
+      job.pending = parts.length;
+      this.queue.push(...parts);
+      this.setQueued(this.queued + rows.length);
+      this.kick();
+    });
+  }
+
+  async isReady(): Promise<boolean> {
+    return !this.closing && (await this.neo4j.ready());
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.neo4j.stop();
+    while (this.writing !== undefined || this.queue.length > 0) {
+      this.flush();
+      await this.writing;
     }
-  };
+  }
 
-  const markDown = (error: AppError) => {
-    if (available) {
-      logger.warn({ code: error.code, err: error.message }, "Neo4j unavailable; answering 503");
+  /** Why a request of `events` is refused at once (503), if it is. */
+  private refusal(events: number): AppError | undefined {
+    if (this.closing) return unavailable("the sink is shutting down; retry later");
+    if (!this.neo4j.up) {
+      return unavailable("Neo4j is unavailable; retry after the Retry-After delay");
     }
-    available = false;
-    const waiting = queue;
-    setQueue([]);
+    if (this.queued > 0 && this.queued + events > this.options.maxQueuedEvents) {
+      return unavailable(`the write queue is full (${this.queued} events); retry after the delay`);
+    }
+    return undefined;
+  }
+
+  private setQueued(events: number): void {
+    this.queued = events;
+    this.options.metrics.queueDepth(events);
+  }
+
+  private setQueue(parts: Part<Trace>[]): void {
+    this.queue = parts;
+    this.setQueued(parts.reduce((sum, part) => sum + part.rows.length, 0));
+  }
+
+  private failQueued(error: AppError): void {
+    const waiting = this.queue;
+    this.setQueue([]);
     for (const part of waiting) fail(part.job, unavailable(error.message, error));
-    if (recovery === undefined && !closing) {
-      recovery = setTimeout(() => void recover(), options.probeIntervalMs);
-      recovery.unref();
-    }
-  };
+  }
 
-  /** One write, retried while it meets contention and the retry budget lasts. */
-  const writeRetrying = async (rows: readonly GraphRow[]): Promise<WriteOutcome> => {
-    const started = Date.now();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await store.write(rows);
-      } catch (error) {
-        const appError = toAppError(error);
-        if (!isContention(appError) || Date.now() - started >= retry.budgetMs) throw appError;
-        metrics.neo4jError(appError.code);
-        metrics.writeRetried();
-        // Neo4j answered, so it is reachable: contention must not turn /readyz red.
-        lastContact = Date.now();
-        logger.debug({ code: appError.code, attempt, err: appError.message }, "write retried");
-        await sleep(contentionDelayMs(attempt, retry, Math.random()));
-      }
+  /** Writes now when a batch is full or as many requests as expected wait; else lingers. */
+  private kick(): void {
+    if (this.writing !== undefined) return;
+    const { maxBatchEvents, lingerMs } = this.options;
+    if (this.queued >= maxBatchEvents || this.queue.length >= this.expected || this.closing) {
+      this.flush();
+    } else {
+      this.linger ??= setTimeout(() => {
+        this.flush();
+      }, lingerMs);
     }
-  };
+  }
 
-  const reportConflicts = (conflicts: readonly string[]) => {
-    if (conflicts.length === 0) return;
-    metrics.eventConflicts(conflicts.length);
-    for (const eventId of conflicts.slice(0, CONFLICTS_LOGGED)) {
-      logger.warn(
-        { eventId },
-        "event redelivered with other content than the stored one; kept the first write",
-      );
-    }
-    if (conflicts.length > CONFLICTS_LOGGED) {
-      logger.warn(
-        { conflicts: conflicts.length, logged: CONFLICTS_LOGGED },
-        "more redelivered events with other content than stored; kept the first writes",
-      );
-    }
-  };
+  private flush(): void {
+    if (this.linger !== undefined) clearTimeout(this.linger);
+    this.linger = undefined;
+    if (this.writing !== undefined || this.queue.length === 0) return;
+    this.writing = this.writeNext().finally(() => {
+      this.writing = undefined;
+      if (this.queue.length > 0) this.kick();
+    });
+  }
 
-  const commit = async (parts: readonly Part<Trace>[]) => {
+  private async writeNext(): Promise<void> {
+    const { taken, rest } = takeBatch(this.queue, this.options.maxBatchEvents);
+    this.setQueue(rest);
+    if (taken.length === 0) return;
+    try {
+      await this.commit(taken);
+      this.expected = Math.max(1, taken.length + this.queue.length);
+    } catch (error) {
+      await this.settleFailure(taken, toAppError(error));
+    }
+  }
+
+  private async commit(parts: readonly Part<Trace>[]): Promise<void> {
+    const { logger, metrics, tracer } = this.options;
     const rows = parts.flatMap((part) => part.rows);
     const started = performance.now();
-    const tracer = options.tracer;
+    const write = () => writeRetrying(rows, this.retrying);
     const outcome = await (tracer === undefined
-      ? writeRetrying(rows)
+      ? write()
       : tracer.transaction(
           parts.map((part) => part.job.trace),
           { events: rows.length },
-          () => writeRetrying(rows),
+          write,
         ));
     metrics.batchCommitted(outcome.events, (performance.now() - started) / 1000);
-    lastContact = Date.now();
-    reportConflicts(outcome.conflicts);
+    this.neo4j.contact();
+    reportConflicts(outcome.conflicts, this.options);
     logger.debug(
       {
         events: outcome.events,
@@ -221,13 +300,37 @@ export function createBatchWriter<Trace>(options: BatchWriterOptions<Trace>): Ba
         part.job.resolve();
       }
     }
-  };
+  }
+
+  /**
+   * Answers the requests of a failed transaction: an outage fails them with 503 and marks Neo4j
+   * down (returns true); contention past the retry budget fails them with 503 but leaves the
+   * sink up; anything else is retried request by request (isolate).
+   */
+  private async settleFailure(parts: readonly Part<Trace>[], error: AppError): Promise<boolean> {
+    this.options.metrics.neo4jError(error.code);
+    if (isOutage(error)) {
+      for (const part of parts) fail(part.job, unavailable(error.message, error));
+      this.neo4j.down(error);
+      return true;
+    }
+    if (isContention(error)) {
+      this.options.logger.warn(
+        { code: error.code, err: error.message },
+        "write gave up on contention",
+      );
+      for (const part of parts) fail(part.job, error);
+      return false;
+    }
+    await this.isolate(parts, error);
+    return false;
+  }
 
   /** A failure that is not an outage: retry each request alone, so one bad request fails alone. */
-  const isolate = async (parts: readonly Part<Trace>[], error: AppError) => {
+  private async isolate(parts: readonly Part<Trace>[], error: AppError): Promise<void> {
     const jobs = [...new Set(parts.map((part) => part.job))];
     if (jobs.length === 1) {
-      logger.error(
+      this.options.logger.error(
         { code: error.code, err: error.message, ids: parts[0]?.rows.slice(0, 5).map((r) => r.id) },
         "batch write failed",
       );
@@ -235,137 +338,16 @@ export function createBatchWriter<Trace>(options: BatchWriterOptions<Trace>): Ba
       return;
     }
     for (const job of jobs) {
+      const own = parts.filter((part) => part.job === job);
       try {
-        await commit(parts.filter((part) => part.job === job));
+        await this.commit(own);
       } catch (retryError) {
         const appError = toAppError(retryError);
-        metrics.neo4jError(appError.code);
-        if (isOutage(appError)) {
+        if (await this.settleFailure(own, appError)) {
           for (const other of jobs) fail(other, unavailable(appError.message, appError));
-          markDown(appError);
           return;
         }
-        if (isContention(appError)) {
-          fail(job, appError);
-          continue;
-        }
-        await isolate(
-          parts.filter((part) => part.job === job),
-          appError,
-        );
       }
     }
-  };
-
-  const writeNext = async () => {
-    const taken: Part<Trace>[] = [];
-    let size = 0;
-    let index = 0;
-    for (; index < queue.length; index++) {
-      const part = queue[index];
-      if (part === undefined || part.job.settled) continue;
-      if (taken.length > 0 && size + part.rows.length > options.maxBatchEvents) break;
-      taken.push(part);
-      size += part.rows.length;
-    }
-    setQueue(queue.slice(index));
-    if (taken.length === 0) return;
-    try {
-      await commit(taken);
-      expected = Math.max(1, taken.length + queue.length);
-    } catch (error) {
-      const appError = toAppError(error);
-      metrics.neo4jError(appError.code);
-      if (isOutage(appError)) {
-        for (const part of taken) fail(part.job, unavailable(appError.message, appError));
-        markDown(appError);
-      } else if (isContention(appError)) {
-        // The retry budget is spent: 503 for these requests (the senders retry), but Neo4j is
-        // up, so the sink is not marked down.
-        logger.warn({ code: appError.code, err: appError.message }, "write gave up on contention");
-        for (const part of taken) fail(part.job, appError);
-      } else {
-        await isolate(taken, appError);
-      }
-    }
-  };
-
-  const flush = () => {
-    if (linger !== undefined) clearTimeout(linger);
-    linger = undefined;
-    if (writing !== undefined || queue.length === 0) return;
-    writing = writeNext().finally(() => {
-      writing = undefined;
-      if (queue.length > 0) kick();
-    });
-  };
-
-  const kick = () => {
-    if (writing !== undefined) return;
-    if (queued >= options.maxBatchEvents || queue.length >= expected || closing) flush();
-    else linger ??= setTimeout(flush, options.lingerMs);
-  };
-
-  const submit = (rows: readonly GraphRow[]): Promise<void> => {
-    if (rows.length === 0) return Promise.resolve();
-    if (closing) return Promise.reject(unavailable("the sink is shutting down; retry later"));
-    if (!available) {
-      return Promise.reject(unavailable("Neo4j is unavailable; retry after the Retry-After delay"));
-    }
-    if (queued > 0 && queued + rows.length > options.maxQueuedEvents) {
-      return Promise.reject(
-        unavailable(`the write queue is full (${queued} events); retry after the delay`),
-      );
-    }
-    return new Promise<void>((resolve, reject) => {
-      const parts: Part<Trace>[] = [];
-      const job: Job<Trace> = {
-        pending: 0,
-        settled: false,
-        resolve,
-        reject,
-        trace: options.tracer?.enqueued(rows.length),
-      };
-      for (let start = 0; start < rows.length; start += options.maxBatchEvents) {
-        parts.push({ rows: rows.slice(start, start + options.maxBatchEvents), job });
-      }
-      job.pending = parts.length;
-      enqueue(parts, rows.length);
-      kick();
-    });
-  };
-
-  const isReady = async (): Promise<boolean> => {
-    if (closing || !available) return false;
-    if (Date.now() - lastContact < FRESH_CONTACT_MS) return true;
-    probe ??= store.ping().then(
-      () => {
-        lastContact = Date.now();
-        return true;
-      },
-      (error: unknown) => {
-        const appError = toAppError(error);
-        metrics.neo4jError(appError.code);
-        if (isOutage(appError)) markDown(appError);
-        return false;
-      },
-    );
-    try {
-      return await probe;
-    } finally {
-      probe = undefined;
-    }
-  };
-
-  const close = async () => {
-    closing = true;
-    if (recovery !== undefined) clearTimeout(recovery);
-    recovery = undefined;
-    while (writing !== undefined || queue.length > 0) {
-      flush();
-      await writing;
-    }
-  };
-
-  return { submit, isReady, close };
+  }
 }
