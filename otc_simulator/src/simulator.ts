@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createLogger, type RawCtsTrace } from "@cts/shared";
+import { createLogger, type Logger, type RawCtsTrace } from "@cts/shared";
 import { systemClock, type Clock } from "./clock.js";
 import { cloudsYaml } from "./clouds-yaml.js";
 import { routeCts, type ProjectSpace } from "./cts-routes.js";
@@ -17,7 +17,7 @@ import {
   type PreloadOptions,
   type SimulatorOptions,
 } from "./options.js";
-import { createTokenRegistry } from "./request-auth.js";
+import { createTokenRegistry, type TokenRegistry } from "./request-auth.js";
 import { createTraceStore, type StoredTrace } from "./trace-store.js";
 import { createTraffic } from "./traffic.js";
 import { detectionPatterns, type DetectionPatterns } from "./generator/detection-patterns.js";
@@ -99,17 +99,17 @@ function scopeOf(path: string): RequestScope {
     : "cts";
 }
 
+/** One project of the account: its identity, its traces and the traffic that fills them. */
+interface Space extends ProjectSpace {
+  readonly traffic: ReturnType<typeof createTraffic>;
+}
+
 /**
- * Starts the simulator (listening on 127.0.0.1, any free port unless told otherwise). IAM:
- * `/v3/auth/tokens`, `/v3/projects`, `/v3/auth/catalog`, the version documents. CTS: v3
- * traces and trackers, the v1.0/v2.0 trace paths. Real authentication checks, CTS paging and
- * time semantics, late traces, and fault injection (see {@link SimulatorOptions}).
+ * The account's projects: the primary one, then each of `extraProjects`, every one with its
+ * own generator stream, so trace ids never repeat across projects.
  */
-export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+function createSpaces(options: SimulatorOptions, identity: SimIdentity, clock: Clock): Space[] {
   const seed = options.seed ?? DEFAULTS.seed;
-  const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createLogger({ name: "otc_simulator", level: "silent" });
-  const identity = identityFor(seed, options.identity);
   const generator = options.generator ?? {};
   const identities: SimIdentity[] = [
     identity,
@@ -120,8 +120,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       region: extra.region ?? extra.name.split("_")[0] ?? identity.region,
     })),
   ];
-  // Each project its own generator stream, so trace ids never repeat across projects.
-  const spaces = identities.map((projectIdentity, index) => {
+  return identities.map((projectIdentity, index) => {
     const spaceSeed = index === 0 ? seed : seed * 7919 + index;
     const store = createTraceStore();
     const factory = createTraceFactory({
@@ -145,9 +144,183 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       "raw" in trace ? trace.raw : factory.render(trace);
     return { identity: projectIdentity, store, traffic, render };
   });
+}
+
+/** The traces the primary project starts with: preloaded, given, and the detection patterns. */
+function seedPrimary(
+  options: SimulatorOptions,
+  primary: Space,
+  clock: Clock,
+): DetectionPatterns | undefined {
+  const { traffic, identity } = primary;
+  if (options.preload !== undefined) traffic.preload(options.preload);
+  if (options.traces !== undefined) traffic.add(options.traces, clock.now());
+  if (options.detections === undefined) return undefined;
+  const detections = detectionPatterns({
+    now: clock.now(),
+    identity,
+    idPrefix: `${identity.projectId.slice(0, 8)}-`,
+    ...(options.detections === "all" ? {} : { rules: options.detections }),
+  });
+  traffic.add(detections.traces, clock.now());
+  return detections;
+}
+
+type FaultPlan = ReturnType<typeof createFaultPlan>;
+
+/**
+ * Plays the fault a request drew, as OTC's gateway or CTS would. True when the fault answered
+ * (or dropped) the request; false when the request goes on, slowed or with its token expired.
+ */
+async function playFault(
+  fault: ReturnType<FaultPlan["next"]>,
+  exchange: { readonly request: IncomingMessage; readonly response: ServerResponse },
+  plan: { readonly faults: FaultPlan; readonly tokens: TokenRegistry; readonly clock: Clock },
+): Promise<boolean> {
+  const { request, response } = exchange;
+  const { faults, tokens, clock } = plan;
+  switch (fault) {
+    case "reset":
+      request.socket.destroy();
+      return true;
+    case "slow":
+      await sleep(faults.options?.slowMs ?? DEFAULTS.slowMs);
+      return false;
+    case "throttle":
+      writeReply(response, {
+        ...gatewayError(429, "APIG.0308", "The throttling threshold has been reached."),
+        headers: {
+          "retry-after": String(faults.options?.retryAfterSeconds ?? DEFAULTS.retryAfterSeconds),
+        },
+      });
+      return true;
+    case "error":
+      writeReply(response, ctsError(500, "CTS.0005", "Failed to read traces. Try again later."));
+      return true;
+    case "unavailable":
+      writeReply(response, gatewayError(503, "APIG.0613", "The backend service is unavailable."));
+      return true;
+    case "expire-token": {
+      const headerToken = request.headers["x-auth-token"];
+      if (typeof headerToken === "string") {
+        const token = tokens.lookup(headerToken);
+        if (token !== undefined) token.expiresAt = Math.min(token.expiresAt, clock.now());
+      }
+      return false;
+    }
+    case undefined:
+      return false;
+  }
+}
+
+/**
+ * Answers one request: counts it, plays the fault it drew, then IAM's or CTS's route, or the
+ * gateway's 404.
+ */
+function createHandler(deps: {
+  readonly context: SimContext & Parameters<typeof routeCts>[1];
+  readonly faults: FaultPlan;
+  readonly tokens: TokenRegistry;
+  readonly logger: Logger;
+  readonly requests: Record<RequestScope, number>;
+  /** Lets generated traffic catch up with the clock before CTS answers. */
+  readonly catchUpAll: (now: number) => void;
+  /** `host:port`, for links when a request has no Host header. */
+  readonly address: () => string;
+}): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
+  const { context, faults, tokens, logger } = deps;
+  const { clock } = context;
+  return async (request, response) => {
+    const target = request.url ?? "/";
+    const parsed = new URL(target, "http://simulator.invalid");
+    const scope = scopeOf(parsed.pathname);
+    deps.requests[scope]++;
+    const fault = faults.next(scope);
+    logger.debug(
+      { method: request.method, path: parsed.pathname, scope, fault: fault ?? null },
+      "request",
+    );
+    if (await playFault(fault, { request, response }, { faults, tokens, clock })) return;
+    const body = await readBody(request, DEFAULTS.maxBodyBytes);
+    if (body === undefined) {
+      writeReply(response, gatewayError(413, "APIG.0201", "Request entity too large."));
+      return;
+    }
+    const route: RouteRequest = {
+      method: request.method ?? "GET",
+      path: parsed.pathname,
+      query: parsed.searchParams,
+      target,
+      headers: request.headers,
+      body,
+      baseUrl: `http://${request.headers.host ?? deps.address()}`,
+    };
+    if (scope === "cts") deps.catchUpAll(clock.now());
+    const reply: Reply =
+      routeIam(route, context) ??
+      routeCts(route, context) ??
+      gatewayError(
+        404,
+        "APIG.0101",
+        "The API does not exist or has not been published in the environment.",
+      );
+    writeReply(response, reply);
+  };
+}
+
+/** The HTTP server: listening, and closing with every kept-alive connection. */
+async function listen(
+  handle: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
+  options: SimulatorOptions,
+  logger: Logger,
+): Promise<{ readonly address: string; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      logger.error({ err: error }, "simulator request failed");
+      if (!response.headersSent)
+        writeReply(response, ctsError(500, "CTS.0005", "Internal simulator error."));
+      else response.destroy();
+    });
+  });
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? DEFAULTS.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port, address: host } = server.address() as AddressInfo;
+  return {
+    address: `${host.includes(":") ? `[${host}]` : host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => {
+          if (error === undefined) resolve();
+          else reject(error);
+        });
+        for (const socket of sockets) socket.destroy();
+      }),
+  };
+}
+
+/**
+ * Starts the simulator (listening on 127.0.0.1, any free port unless told otherwise). IAM:
+ * `/v3/auth/tokens`, `/v3/projects`, `/v3/auth/catalog`, the version documents. CTS: v3
+ * traces and trackers, the v1.0/v2.0 trace paths. Real authentication checks, CTS paging and
+ * time semantics, late traces, and fault injection (see {@link SimulatorOptions}).
+ */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ name: "otc_simulator", level: "silent" });
+  const identity = identityFor(options.seed ?? DEFAULTS.seed, options.identity);
+  const spaces = createSpaces(options, identity, clock);
   const primary = spaces[0];
   if (primary === undefined) throw new Error("the simulator has no project");
-  const { traffic } = primary;
   const spaceOf = (projectId: string | undefined) => {
     if (projectId === undefined) return primary;
     const space = spaces.find((candidate) => candidate.identity.projectId === projectId);
@@ -180,110 +353,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (trackServed) for (const trace of traces) served.add(trace.id);
     },
   } satisfies SimContext & Parameters<typeof routeCts>[1];
+  const detections = seedPrimary(options, primary, clock);
 
-  if (options.preload !== undefined) traffic.preload(options.preload);
-  if (options.traces !== undefined) traffic.add(options.traces, clock.now());
-  const detections =
-    options.detections === undefined
-      ? undefined
-      : detectionPatterns({
-          now: clock.now(),
-          identity,
-          idPrefix: `${identity.projectId.slice(0, 8)}-`,
-          ...(options.detections === "all" ? {} : { rules: options.detections }),
-        });
-  if (detections !== undefined) traffic.add(detections.traces, clock.now());
-
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const target = request.url ?? "/";
-    const parsed = new URL(target, "http://simulator.invalid");
-    const scope = scopeOf(parsed.pathname);
-    requests[scope]++;
-    const fault = faults.next(scope);
-    const headerToken = request.headers["x-auth-token"];
-    logger.debug(
-      { method: request.method, path: parsed.pathname, scope, fault: fault ?? null },
-      "request",
-    );
-    switch (fault) {
-      case "reset":
-        request.socket.destroy();
-        return;
-      case "slow":
-        await sleep(faults.options?.slowMs ?? DEFAULTS.slowMs);
-        break;
-      case "throttle":
-        writeReply(response, {
-          ...gatewayError(429, "APIG.0308", "The throttling threshold has been reached."),
-          headers: {
-            "retry-after": String(faults.options?.retryAfterSeconds ?? DEFAULTS.retryAfterSeconds),
-          },
-        });
-        return;
-      case "error":
-        writeReply(response, ctsError(500, "CTS.0005", "Failed to read traces. Try again later."));
-        return;
-      case "unavailable":
-        writeReply(response, gatewayError(503, "APIG.0613", "The backend service is unavailable."));
-        return;
-      case "expire-token":
-        if (typeof headerToken === "string") {
-          const token = tokens.lookup(headerToken);
-          if (token !== undefined) token.expiresAt = Math.min(token.expiresAt, clock.now());
-        }
-        break;
-      case undefined:
-        break;
-    }
-    const body = await readBody(request, DEFAULTS.maxBodyBytes);
-    if (body === undefined) {
-      writeReply(response, gatewayError(413, "APIG.0201", "Request entity too large."));
-      return;
-    }
-    const route: RouteRequest = {
-      method: request.method ?? "GET",
-      path: parsed.pathname,
-      query: parsed.searchParams,
-      target,
-      headers: request.headers,
-      body,
-      baseUrl: `http://${request.headers.host ?? address}`,
-    };
-    if (scope === "cts") catchUpAll(clock.now());
-    const reply: Reply =
-      routeIam(route, context) ??
-      routeCts(route, context) ??
-      gatewayError(
-        404,
-        "APIG.0101",
-        "The API does not exist or has not been published in the environment.",
-      );
-    writeReply(response, reply);
-  }
-
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => {
-      logger.error({ err: error }, "simulator request failed");
-      if (!response.headersSent)
-        writeReply(response, ctsError(500, "CTS.0005", "Internal simulator error."));
-      else response.destroy();
-    });
+  let address = "";
+  const handle = createHandler({
+    context,
+    faults,
+    tokens,
+    logger,
+    requests,
+    catchUpAll,
+    address: () => address,
   });
-  const sockets = new Set<Socket>();
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? DEFAULTS.host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port, address: host } = server.address() as AddressInfo;
-  const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
-  const url = `http://${address}`;
+  const server = await listen(handle, options, logger);
+  address = server.address;
+  const url = `http://${server.address}`;
   logger.info({ url, projectId: identity.projectId }, "OTC simulator listening");
 
   return {
@@ -293,7 +377,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     projectId: identity.projectId,
     domainId: identity.domainId,
     region: identity.region,
-    projects: identities.map((projectIdentity) => ({
+    projects: spaces.map(({ identity: projectIdentity }) => ({
       id: projectIdentity.projectId,
       name: projectIdentity.projectName,
       region: projectIdentity.region,
@@ -304,7 +388,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     detections,
     addTraces: (traces, projectId) => spaceOf(projectId).traffic.add(traces, clock.now()),
     preload: (preload) => {
-      traffic.preload(preload);
+      primary.traffic.preload(preload);
     },
     traceIdsIn: (window, projectId) => {
       catchUpAll(clock.now());
@@ -340,13 +424,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         authUrl: `${url}/v3`,
         ...(yamlOptions?.cloud === undefined ? {} : { cloud: yamlOptions.cloud }),
       }),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => {
-          if (error === undefined) resolve();
-          else reject(error);
-        });
-        for (const socket of sockets) socket.destroy();
-      }),
+    close: () => server.close(),
   };
 }

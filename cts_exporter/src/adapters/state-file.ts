@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import { z } from "zod";
 import { AppError, ErrorCode } from "@cts/shared";
 import type { CheckpointStore, SavedState } from "../core/ports.js";
+import { parseJsonAs } from "../json.js";
 
 /**
  * The checkpoint store as one JSON file (CTS_STATE_FILE) holding every project's entry. Saves
@@ -54,20 +55,14 @@ export async function readStates(path: string): Promise<SavedState[] | undefined
       `cannot read CTS_STATE_FILE ${path}: ${(error as Error).message}`,
     );
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  const parsed = StateSchema.safeParse(json);
-  if (!parsed.success) {
+  const state = parseJsonAs(StateSchema, text);
+  if (state === undefined) {
     throw new AppError(
       ErrorCode.CONFIG_INVALID,
       `CTS_STATE_FILE ${path} is not a checkpoint written by cts_exporter; move it away to start from CTS_FROM`,
     );
   }
-  const entries = parsed.data.version === 1 ? [parsed.data] : parsed.data.projects;
+  const entries = state.version === 1 ? [state] : state.projects;
   return entries.map(({ checkpoint, start, source, tracker, seen }) => ({
     checkpoint: checkpoint ?? undefined,
     start: start ?? undefined,

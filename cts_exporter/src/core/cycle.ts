@@ -60,7 +60,283 @@ interface Item {
   readonly event: TraceEvent;
 }
 
+type RunOptions = CycleOptions & {
+  /** Stops listing and dispatching (SIGTERM); in-flight requests go on. */
+  readonly signal: AbortSignal;
+  /** Abandons in-flight requests (the shutdown grace period ran out). */
+  readonly deliverySignal?: AbortSignal;
+};
+
+type DeliveryReport = Awaited<ReturnType<typeof deliver>>;
+
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** One cycle under way: its counts, its first error, and the signals that stop it. */
+class CycleRun {
+  readonly counts = { collected: 0, sent: 0, failed: 0, rejected: 0, duplicates: 0 };
+  /** The newest trace time seen, for the lag. */
+  newest: number | undefined;
+  /** The first reason the cycle failed; later ones are consequences. */
+  error: string | undefined;
+  /** Stops listing and dispatching: SIGTERM or the cycle's own failure. */
+  readonly signal: AbortSignal;
+  /** Abandons requests in flight: the grace period ran out, or the cycle failed. */
+  readonly deliverySignal: AbortSignal;
+  readonly #stop = new AbortController();
+  readonly #deps: CoreDeps;
+  readonly #state: PollState;
+  readonly #options: RunOptions;
+
+  constructor(deps: CoreDeps, state: PollState, options: RunOptions) {
+    this.#deps = deps;
+    this.#state = state;
+    this.#options = options;
+    this.signal = AbortSignal.any([options.signal, this.#stop.signal]);
+    this.deliverySignal = AbortSignal.any(
+      options.deliverySignal === undefined
+        ? [this.#stop.signal]
+        : [options.deliverySignal, this.#stop.signal],
+    );
+  }
+
+  fail(reason: string): void {
+    this.error ??= reason;
+    this.#stop.abort();
+  }
+
+  /** Not delivered: forget the ids, so the next cycle sends them again. */
+  forget(batch: readonly Item[]): void {
+    for (const item of batch) this.#state.seen.delete(item.listed.trace.trace_id);
+  }
+
+  /** Keeps a condemned event; without a dead-letter file it must not pass the checkpoint. */
+  async deadLetter(letter: DeadLetter): Promise<boolean> {
+    const { deadLetters, metrics, logger } = this.#deps;
+    if (deadLetters === undefined) {
+      metrics.eventsFailed(1, letter.reason);
+      logger.error(
+        { eventId: letter.id, reason: letter.reason },
+        "event rejected and CTS_DEAD_LETTER_FILE is unset: the cycle fails and the checkpoint stays",
+      );
+      this.fail(
+        `event ${letter.id} was rejected (${letter.reason}) and CTS_DEAD_LETTER_FILE is unset; ` +
+          "set it to keep rejected events and move on, or fix the cause",
+      );
+      return false;
+    }
+    try {
+      await deadLetters.write(letter);
+    } catch (writeError) {
+      metrics.eventsFailed(1, letter.reason);
+      logger.error({ eventId: letter.id, reason: letter.reason }, message(writeError));
+      this.fail(message(writeError));
+      return false;
+    }
+    this.counts.rejected++;
+    metrics.eventsDeadLettered(1, letter.reason);
+    logger.warn(
+      { eventId: letter.id, reason: letter.reason, deadLetterFile: deadLetters.location },
+      "event written to the dead-letter file",
+    );
+    return true;
+  }
+
+  /** Delivers one request's events and accounts for every one of them. */
+  async send(batch: readonly Item[]): Promise<void> {
+    const { transport, clock, metrics } = this.#deps;
+    const report = await deliver(
+      batch.map((item) => item.event),
+      { transport, clock, metrics, retry: this.#options.retry },
+      this.deliverySignal,
+    );
+    if (report.outcome === "delivered") {
+      this.counts.sent += batch.length;
+      metrics.eventsDelivered(batch.length, report.status);
+    } else if (
+      batch.length > 1 &&
+      (report.outcome === "rejected" || (report.outcome === "refused" && report.status === 413))
+    ) {
+      // Over the sink's body limit (413), or one bad event somewhere in the batch (400): send
+      // it again in halves until it fits and the bad event stands alone; the rest get through.
+      const half = Math.ceil(batch.length / 2);
+      await this.send(batch.slice(0, half));
+      await this.send(batch.slice(half));
+    } else if (report.outcome === "rejected") {
+      await this.#rejected(batch, report);
+    } else {
+      this.#undelivered(batch, report);
+    }
+  }
+
+  /** The sink answered 400 for one event: it goes to the dead-letter file, or fails the cycle. */
+  async #rejected(
+    batch: readonly Item[],
+    report: Extract<DeliveryReport, { outcome: "rejected" }>,
+  ): Promise<void> {
+    const [item] = batch;
+    this.#deps.logger.warn(
+      { eventIds: batch.map((one) => one.event.id), status: report.status, answer: report.answer },
+      "sink rejected event",
+    );
+    if (item === undefined) return;
+    const kept = await this.deadLetter({
+      reason: `rejected_${report.status}`,
+      id: item.event.id,
+      status: report.status,
+      answer: report.answer,
+      event: item.event,
+    });
+    if (!kept) {
+      this.counts.failed += batch.length;
+      this.forget(batch);
+    }
+  }
+
+  /** Refused by the sink or out of attempts: nothing of the batch got through; the cycle fails. */
+  #undelivered(
+    batch: readonly Item[],
+    report: Extract<DeliveryReport, { outcome: "refused" | "failed" }>,
+  ): void {
+    const { metrics, logger } = this.#deps;
+    this.counts.failed += batch.length;
+    this.forget(batch);
+    if (report.outcome === "refused") {
+      metrics.eventsFailed(batch.length, `refused_${report.status}`);
+      logger.error(
+        {
+          eventIds: batch.slice(0, 10).map((item) => item.event.id),
+          status: report.status,
+          answer: report.answer,
+        },
+        "sink refused the request: check K_SINK and the sink's authentication; the cycle fails and the checkpoint stays",
+      );
+      this.fail(
+        `the sink answered ${report.status} (${report.answer.slice(0, 200)}); ` +
+          "check K_SINK and the sink's authentication and configuration",
+      );
+      return;
+    }
+    metrics.eventsFailed(batch.length, "retries_exhausted");
+    this.fail(`delivery failed after ${report.attempts} attempts: ${report.reason}`);
+  }
+
+  /**
+   * A listed trace as an event to send; undefined when it was delivered before (inside the
+   * overlap) or cannot become an event (then it is dead-lettered).
+   */
+  async admit(listed: ListedTrace): Promise<Item | undefined> {
+    const { metrics, logger, source } = this.#deps;
+    const { seen } = this.#state;
+    const { trace } = listed;
+    this.counts.collected++;
+    metrics.tracesCollected(1);
+    this.newest = Math.max(this.newest ?? trace.time, trace.time);
+    // Only the id decides: a trace CTS lists with a time outside the window (it filters on
+    // record time, or late) is still a trace nobody delivered yet.
+    if (seen.has(trace.trace_id)) {
+      this.counts.duplicates++;
+      metrics.duplicatesSkipped(1);
+      return undefined;
+    }
+    // Marked as seen when dispatched (one set, not two, at 200,000 traces a window); a
+    // failed delivery removes it again. Kept by the later of time and record time, so a
+    // trace recorded late stays known as long as a window can list it again.
+    seen.add(trace.trace_id, Math.max(trace.time, trace.record_time ?? trace.time));
+    try {
+      const event = traceToCloudEvent(trace, listed.raw, {
+        origin: source.origin,
+        overrides: this.#options.overrides,
+      });
+      return { listed, event };
+    } catch (mappingError) {
+      logger.warn(
+        { traceId: trace.trace_id, reason: message(mappingError) },
+        "trace cannot be turned into a valid CloudEvent",
+      );
+      const kept = await this.deadLetter({
+        reason: "invalid_event",
+        id: trace.trace_id,
+        error: message(mappingError),
+        trace: listed.raw,
+      });
+      if (!kept) {
+        this.counts.failed++;
+        seen.delete(trace.trace_id);
+      }
+      return undefined;
+    }
+  }
+
+  /** Sends a batch within the concurrency limit; a batch that never went out is forgotten. */
+  async dispatch(limiter: Limiter, batch: readonly Item[]): Promise<void> {
+    try {
+      await limiter.run(async () => {
+        try {
+          await this.send(batch);
+        } catch (sendError) {
+          // A bug or an event the transport cannot encode: nothing of the batch is handled.
+          this.counts.failed += batch.length;
+          this.forget(batch);
+          this.fail(`delivery failed: ${message(sendError)}`);
+          throw sendError;
+        }
+      });
+    } catch (refused) {
+      // The limiter takes no new task after a failure: this batch was never sent.
+      this.forget(batch);
+      throw refused;
+    }
+  }
+
+  /** Lists and delivers one sub-window; true when every trace of it was dealt with. */
+  async runSubWindow(sub: TimeWindow): Promise<boolean> {
+    const { concurrency, batchSize, tracker } = this.#options;
+    const limiter = new Limiter(concurrency);
+    let pending: Item[] = [];
+    const flush = async () => {
+      const batch = pending;
+      pending = [];
+      if (batch.length > 0) await this.dispatch(limiter, batch);
+    };
+    try {
+      for await (const listed of this.#deps.source.listTraces(sub, {
+        tracker,
+        signal: this.signal,
+      })) {
+        if (this.signal.aborted) break;
+        const item = await this.admit(listed);
+        if (item === undefined) continue;
+        pending.push(item);
+        if (pending.length >= batchSize) await flush();
+      }
+      if (!this.signal.aborted) await flush();
+    } catch (listingError) {
+      this.error ??= message(listingError);
+    }
+    try {
+      await limiter.drain();
+    } catch (taskError) {
+      this.error ??= message(taskError);
+    }
+    // Traces collected but never handed to the sink (the cycle stopped early) were marked as
+    // seen when listed; forget them so the next cycle sends them.
+    this.forget(pending);
+    return this.error === undefined && pending.length === 0 && !this.#options.signal.aborted;
+  }
+}
+
+/**
+ * The window a cycle reads. Without a checkpoint the look-back reaches the first cycle's start,
+ * not just CTS_FROM before now: a first cycle that fails must not let the start slide past
+ * undelivered traces.
+ */
+function cycleWindow(state: PollState, now: number, policy: WindowPolicy): TimeWindow {
+  if (state.checkpoint === undefined) state.start ??= now - policy.lookbackMs;
+  return nextWindow(state.checkpoint, now, {
+    ...policy,
+    lookbackMs: Math.max(0, now - (state.start ?? now - policy.lookbackMs)),
+  });
+}
 
 /**
  * One poll-and-deliver cycle: lists the window (oldest sub-window first when it is long), skips
@@ -73,233 +349,21 @@ const message = (error: unknown) => (error instanceof Error ? error.message : St
 export async function runCycle(
   deps: CoreDeps,
   state: PollState,
-  options: CycleOptions & {
-    /** Stops listing and dispatching (SIGTERM); in-flight requests go on. */
-    readonly signal: AbortSignal;
-    /** Abandons in-flight requests (the shutdown grace period ran out). */
-    readonly deliverySignal?: AbortSignal;
-  },
+  options: RunOptions,
 ): Promise<CycleSummary> {
   const started = deps.clock.now();
-  // Without a checkpoint the look-back reaches the first cycle's start, not just CTS_FROM
-  // before now: a first cycle that fails must not let the start slide past undelivered traces.
-  if (state.checkpoint === undefined) state.start ??= started - options.window.lookbackMs;
-  const window = nextWindow(state.checkpoint, started, {
-    ...options.window,
-    lookbackMs: Math.max(0, started - (state.start ?? started - options.window.lookbackMs)),
-  });
-  const stopCycle = new AbortController();
-  const signal = AbortSignal.any([options.signal, stopCycle.signal]);
-  const deliverySignal = AbortSignal.any(
-    options.deliverySignal === undefined
-      ? [stopCycle.signal]
-      : [options.deliverySignal, stopCycle.signal],
-  );
-  const counts = { collected: 0, sent: 0, failed: 0, rejected: 0, duplicates: 0 };
-  let newest: number | undefined;
-  let error: string | undefined;
-  const fail = (reason: string) => {
-    error ??= reason;
-    stopCycle.abort();
-  };
-  /** Not delivered: forget the ids, so the next cycle sends them again. */
-  const forget = (batch: readonly Item[]) => {
-    for (const item of batch) state.seen.delete(item.listed.trace.trace_id);
-  };
-
-  /** Keeps a condemned event; without a dead-letter file it must not pass the checkpoint. */
-  const deadLetter = async (letter: DeadLetter): Promise<boolean> => {
-    if (deps.deadLetters === undefined) {
-      deps.metrics.eventsFailed(1, letter.reason);
-      deps.logger.error(
-        { eventId: letter.id, reason: letter.reason },
-        "event rejected and CTS_DEAD_LETTER_FILE is unset: the cycle fails and the checkpoint stays",
-      );
-      fail(
-        `event ${letter.id} was rejected (${letter.reason}) and CTS_DEAD_LETTER_FILE is unset; ` +
-          "set it to keep rejected events and move on, or fix the cause",
-      );
-      return false;
-    }
-    try {
-      await deps.deadLetters.write(letter);
-    } catch (writeError) {
-      deps.metrics.eventsFailed(1, letter.reason);
-      deps.logger.error({ eventId: letter.id, reason: letter.reason }, message(writeError));
-      fail(message(writeError));
-      return false;
-    }
-    counts.rejected++;
-    deps.metrics.eventsDeadLettered(1, letter.reason);
-    deps.logger.warn(
-      { eventId: letter.id, reason: letter.reason, deadLetterFile: deps.deadLetters.location },
-      "event written to the dead-letter file",
-    );
-    return true;
-  };
-
-  const send = async (batch: readonly Item[]): Promise<void> => {
-    const ids = batch.map((item) => item.event.id);
-    const report = await deliver(
-      batch.map((item) => item.event),
-      { transport: deps.transport, clock: deps.clock, metrics: deps.metrics, retry: options.retry },
-      deliverySignal,
-    );
-    if (report.outcome === "delivered") {
-      counts.sent += batch.length;
-      deps.metrics.eventsDelivered(batch.length, report.status);
-      return;
-    }
-    if (
-      batch.length > 1 &&
-      (report.outcome === "rejected" || (report.outcome === "refused" && report.status === 413))
-    ) {
-      // Over the sink's body limit (413), or one bad event somewhere in the batch (400): send
-      // it again in halves until it fits and the bad event stands alone; the rest get through.
-      const half = Math.ceil(batch.length / 2);
-      await send(batch.slice(0, half));
-      await send(batch.slice(half));
-      return;
-    }
-    if (report.outcome === "rejected") {
-      const [item] = batch;
-      deps.logger.warn(
-        { eventIds: ids, status: report.status, answer: report.answer },
-        "sink rejected event",
-      );
-      if (item === undefined) return;
-      const kept = await deadLetter({
-        reason: `rejected_${report.status}`,
-        id: item.event.id,
-        status: report.status,
-        answer: report.answer,
-        event: item.event,
-      });
-      if (!kept) {
-        counts.failed += batch.length;
-        forget(batch);
-      }
-      return;
-    }
-    counts.failed += batch.length;
-    forget(batch);
-    if (report.outcome === "refused") {
-      deps.metrics.eventsFailed(batch.length, `refused_${report.status}`);
-      deps.logger.error(
-        { eventIds: ids.slice(0, 10), status: report.status, answer: report.answer },
-        "sink refused the request: check K_SINK and the sink's authentication; the cycle fails and the checkpoint stays",
-      );
-      fail(
-        `the sink answered ${report.status} (${report.answer.slice(0, 200)}); ` +
-          "check K_SINK and the sink's authentication and configuration",
-      );
-      return;
-    }
-    deps.metrics.eventsFailed(batch.length, "retries_exhausted");
-    fail(`delivery failed after ${report.attempts} attempts: ${report.reason}`);
-  };
-
-  /** Lists and delivers one sub-window; true when every trace of it was dealt with. */
-  const runSubWindow = async (sub: TimeWindow): Promise<boolean> => {
-    const limiter = new Limiter(options.concurrency);
-    let pending: Item[] = [];
-    const dispatch = async (batch: Item[]) => {
-      try {
-        await limiter.run(async () => {
-          try {
-            await send(batch);
-          } catch (sendError) {
-            // A bug or an event the transport cannot encode: nothing of the batch is handled.
-            counts.failed += batch.length;
-            forget(batch);
-            fail(`delivery failed: ${message(sendError)}`);
-            throw sendError;
-          }
-        });
-      } catch (refused) {
-        // The limiter takes no new task after a failure: this batch was never sent.
-        forget(batch);
-        throw refused;
-      }
-    };
-    const flush = async () => {
-      const batch = pending;
-      pending = [];
-      if (batch.length > 0) await dispatch(batch);
-    };
-    try {
-      for await (const listed of deps.source.listTraces(sub, {
-        tracker: options.tracker,
-        signal,
-      })) {
-        if (signal.aborted) break;
-        const { trace } = listed;
-        counts.collected++;
-        deps.metrics.tracesCollected(1);
-        newest = Math.max(newest ?? trace.time, trace.time);
-        // Only the id decides: a trace CTS lists with a time outside the window (it filters on
-        // record time, or late) is still a trace nobody delivered yet.
-        if (state.seen.has(trace.trace_id)) {
-          counts.duplicates++;
-          deps.metrics.duplicatesSkipped(1);
-          continue;
-        }
-        // Marked as seen when dispatched (one set, not two, at 200,000 traces a window); a
-        // failed delivery removes it again. Kept by the later of time and record time, so a
-        // trace recorded late stays known as long as a window can list it again.
-        state.seen.add(trace.trace_id, Math.max(trace.time, trace.record_time ?? trace.time));
-        let event: TraceEvent;
-        try {
-          event = traceToCloudEvent(trace, listed.raw, {
-            origin: deps.source.origin,
-            overrides: options.overrides,
-          });
-        } catch (mappingError) {
-          deps.logger.warn(
-            { traceId: trace.trace_id, reason: message(mappingError) },
-            "trace cannot be turned into a valid CloudEvent",
-          );
-          const kept = await deadLetter({
-            reason: "invalid_event",
-            id: trace.trace_id,
-            error: message(mappingError),
-            trace: listed.raw,
-          });
-          if (!kept) {
-            counts.failed++;
-            state.seen.delete(trace.trace_id);
-          }
-          continue;
-        }
-        pending.push({ listed, event });
-        if (pending.length >= options.batchSize) await flush();
-      }
-      if (!signal.aborted) await flush();
-    } catch (listingError) {
-      error ??= message(listingError);
-    }
-    try {
-      await limiter.drain();
-    } catch (taskError) {
-      error ??= message(taskError);
-    }
-    // Traces collected but never handed to the sink (the cycle stopped early) were marked as
-    // seen when listed; forget them so the next cycle sends them.
-    forget(pending);
-    const unsent = pending.length;
-    pending = [];
-    return error === undefined && unsent === 0 && !options.signal.aborted;
-  };
-
+  const window = cycleWindow(state, started, options.window);
+  const run = new CycleRun(deps, state, options);
   for (const sub of subWindows(window, options.window.maxSpanMs)) {
-    if (!(await runSubWindow(sub))) break;
-    if (counts.failed > 0) break;
+    if (!(await run.runSubWindow(sub))) break;
+    if (run.counts.failed > 0) break;
     state.checkpoint = sub.to;
     state.seen.pruneBefore(forgetBefore(sub.to, options.window));
     deps.metrics.checkpointMoved(sub.to);
     await options.onCommit?.(state);
   }
-  if (options.signal.aborted) error ??= "stopped before the window was complete";
+  if (options.signal.aborted) run.error ??= "stopped before the window was complete";
+  const { counts, error, newest } = run;
   const ok = error === undefined && counts.failed === 0 && state.checkpoint === window.to;
   const finished = deps.clock.now();
   deps.metrics.cycleFinished((finished - started) / 1000, ok);

@@ -6,6 +6,7 @@ import { createOtcHttp, IAM_FAILURES, type Authenticator } from "./otc-http.js";
 import { createTokenSource } from "./password-token.js";
 import { describeSource, type AuthMethod, type CloudConfig } from "../cloud-config/index.js";
 import type { TraceSource } from "../core/ports.js";
+import { parseJsonAs } from "../json.js";
 import { listTraces, type InvalidTrace } from "./trace-lister.js";
 
 /** The exporter's grip on one OTC project: who it is, and its CTS traces. */
@@ -168,20 +169,14 @@ export async function createOtcClient(
           hint: "CTS_PROJECTS=all needs the right to list the account's projects; name them instead",
         },
       );
-      let json: unknown;
-      try {
-        json = JSON.parse(response.text);
-      } catch {
-        json = undefined;
-      }
-      const parsed = AuthProjects.safeParse(json);
-      if (!parsed.success) {
+      const list = parseJsonAs(AuthProjects, response.text);
+      if (list === undefined) {
         throw new AppError(
           ErrorCode.CLOUD_AUTH_FAILED,
           `IAM project list from ${config.authUrl} is not a project list; name the projects in CTS_PROJECTS`,
         );
       }
-      return parsed.data.projects
+      return list.projects
         .filter((project) => project.enabled !== false)
         .map(({ id, name }) => ({ id, name }));
     },

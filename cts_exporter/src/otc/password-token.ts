@@ -68,87 +68,110 @@ interface TokenSource {
   readonly authenticator: Authenticator;
 }
 
-export function createTokenSource(deps: {
+interface TokenDeps {
   readonly http: OtcHttp;
   readonly config: CloudConfig;
   readonly credentials: PasswordCredentials;
   readonly logger: Logger;
   readonly now: () => number;
-}): TokenSource {
+}
+
+/** The token request itself carries the credentials; it needs no authentication of its own. */
+const NO_AUTH: Authenticator = {
+  method: "none",
+  headers: (_request, headers) => Promise.resolve({ ...headers }),
+  renew: () => false,
+};
+
+/** Who IAM refused, for the message: names only, never the password. */
+function describeUser(config: CloudConfig, credentials: PasswordCredentials): string {
+  return credentials.userId === undefined
+    ? `user "${credentials.username ?? ""}" in domain "${config.domainName ?? config.domainId ?? ""}"`
+    : `user id "${credentials.userId}"`;
+}
+
+/**
+ * The token an IAM answer carries: its value from `X-Subject-Token`, the rest from the body.
+ * @throws AppError CLOUD_AUTH_FAILED when the answer is not a project-scoped Keystone v3 token.
+ */
+function readToken(
+  response: { readonly headers: Headers; readonly text: string },
+  config: CloudConfig,
+  now: number,
+): IamToken {
+  const subject = response.headers.get("x-subject-token");
+  let body: z.infer<typeof TokenBody>;
+  try {
+    body = TokenBody.parse(JSON.parse(response.text));
+  } catch {
+    throw new AppError(
+      ErrorCode.CLOUD_AUTH_FAILED,
+      `IAM token response from ${config.authUrl} is not a Keystone v3 token; is auth.auth_url the IAM endpoint?`,
+    );
+  }
+  if (subject === null || subject === "") {
+    throw new AppError(
+      ErrorCode.CLOUD_AUTH_FAILED,
+      `IAM at ${config.authUrl} answered without an X-Subject-Token header; is auth.auth_url the IAM endpoint?`,
+    );
+  }
+  const { token } = body;
+  if (token.project === null || token.project === undefined) {
+    throw new AppError(
+      ErrorCode.CLOUD_AUTH_FAILED,
+      `IAM issued a token without project scope for ${describeSource(config)}; check auth.project_name or auth.project_id`,
+    );
+  }
+  const issuedAt = Date.parse(token.issued_at ?? "");
+  const expiresAt = Date.parse(token.expires_at);
+  return {
+    value: new Secret(subject),
+    issuedAt: Number.isNaN(issuedAt) ? now : issuedAt,
+    // An unreadable expiry is treated as an hour: renewing early is harmless.
+    expiresAt: Number.isNaN(expiresAt) ? now + 60 * 60_000 : expiresAt,
+    projectId: token.project.id,
+    projectName: token.project.name ?? undefined,
+    // The project's account is the polled one; the user's differs for an agency user.
+    domainId: token.project.domain?.id ?? token.user?.domain?.id ?? undefined,
+    catalog: token.catalog ?? undefined,
+  };
+}
+
+/** `POST /v3/auth/tokens`; the catalog only on the first request, renewals ask for `nocatalog`. */
+async function fetchToken(
+  deps: TokenDeps,
+  withCatalog: boolean,
+  signal?: AbortSignal,
+): Promise<IamToken> {
   const { http, config, credentials } = deps;
+  const url = new URL(`${config.authUrl}/auth/tokens`);
+  if (!withCatalog) url.search = "nocatalog=true";
+  const response = await http.send(
+    {
+      method: "POST",
+      url,
+      body: passwordTokenRequest(config, credentials),
+      what: "IAM token request",
+      signal,
+    },
+    {
+      auth: NO_AUTH,
+      failures: IAM_FAILURES,
+      hint: `check auth.username/user_id, auth.password, auth.user_domain_name and the project of ${describeSource(config)} (IAM refused ${describeUser(config, credentials)})`,
+    },
+  );
+  return readToken(response, config, deps.now());
+}
+
+export function createTokenSource(deps: TokenDeps): TokenSource {
   let cached: IamToken | undefined;
   let pending: Promise<IamToken> | undefined;
-  const noAuth: Authenticator = {
-    method: "none",
-    headers: (_request, headers) => Promise.resolve({ ...headers }),
-    renew: () => false,
-  };
-  const who =
-    credentials.userId === undefined
-      ? `user "${credentials.username ?? ""}" in domain "${config.domainName ?? config.domainId ?? ""}"`
-      : `user id "${credentials.userId}"`;
-
-  async function fetchToken(withCatalog: boolean, signal?: AbortSignal): Promise<IamToken> {
-    const url = new URL(`${config.authUrl}/auth/tokens`);
-    if (!withCatalog) url.search = "nocatalog=true";
-    const response = await http.send(
-      {
-        method: "POST",
-        url,
-        body: passwordTokenRequest(config, credentials),
-        what: "IAM token request",
-        signal,
-      },
-      {
-        auth: noAuth,
-        failures: IAM_FAILURES,
-        hint: `check auth.username/user_id, auth.password, auth.user_domain_name and the project of ${describeSource(config)} (IAM refused ${who})`,
-      },
-    );
-    const subject = response.headers.get("x-subject-token");
-    let body: z.infer<typeof TokenBody>;
-    try {
-      body = TokenBody.parse(JSON.parse(response.text));
-    } catch {
-      throw new AppError(
-        ErrorCode.CLOUD_AUTH_FAILED,
-        `IAM token response from ${config.authUrl} is not a Keystone v3 token; is auth.auth_url the IAM endpoint?`,
-      );
-    }
-    if (subject === null || subject === "") {
-      throw new AppError(
-        ErrorCode.CLOUD_AUTH_FAILED,
-        `IAM at ${config.authUrl} answered without an X-Subject-Token header; is auth.auth_url the IAM endpoint?`,
-      );
-    }
-    const { token } = body;
-    if (token.project === null || token.project === undefined) {
-      throw new AppError(
-        ErrorCode.CLOUD_AUTH_FAILED,
-        `IAM issued a token without project scope for ${describeSource(config)}; check auth.project_name or auth.project_id`,
-      );
-    }
-    const now = deps.now();
-    const issuedAt = Date.parse(token.issued_at ?? "");
-    const expiresAt = Date.parse(token.expires_at);
-    return {
-      value: new Secret(subject),
-      issuedAt: Number.isNaN(issuedAt) ? now : issuedAt,
-      // An unreadable expiry is treated as an hour: renewing early is harmless.
-      expiresAt: Number.isNaN(expiresAt) ? now + 60 * 60_000 : expiresAt,
-      projectId: token.project.id,
-      projectName: token.project.name ?? undefined,
-      // The project's account is the polled one; the user's differs for an agency user.
-      domainId: token.project.domain?.id ?? token.user?.domain?.id ?? undefined,
-      catalog: token.catalog ?? undefined,
-    };
-  }
 
   function current(signal?: AbortSignal): Promise<IamToken> {
     if (cached !== undefined && deps.now() < cached.expiresAt - renewalMargin(cached)) {
       return Promise.resolve(cached);
     }
-    pending ??= fetchToken(cached === undefined, signal)
+    pending ??= fetchToken(deps, cached === undefined, signal)
       .then((token) => {
         if (cached !== undefined) {
           deps.logger.info(
