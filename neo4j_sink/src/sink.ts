@@ -114,7 +114,9 @@ export async function startSink(
   const ownsDriver = deps.driver === undefined;
   try {
     await waitForNeo4j(driver, neo4jConfig, { timeoutMs: settings.startupTimeoutMs, logger });
-    const store = createGraphStore(driver, neo4jConfig);
+    const store = createGraphStore(driver, neo4jConfig, {
+      maxBatchEvents: settings.batchMaxEvents,
+    });
     await store.ensureSchema();
     const registry = deps.registry ?? new Registry();
     if (deps.registry === undefined)

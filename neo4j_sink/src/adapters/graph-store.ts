@@ -10,7 +10,7 @@ import {
 import type { GraphRow } from "../core/graph-rows.js";
 import type { GraphStore } from "../core/ports.js";
 import { createRecentRows } from "../core/recent-rows.js";
-import { WARM_UP_BATCH } from "../core/warm-up-batch.js";
+import { warmUpBatches } from "../core/warm-up-batch.js";
 import {
   actionsOf,
   buildWriteBatch,
@@ -74,8 +74,28 @@ const neo4jCodeOf = (error: unknown): string => {
   return typeof code === "string" ? code : "";
 };
 
-/** The Neo4j adapter of the sink. All errors come out as AppErrors (describeNeo4jError). */
-export function createGraphStore(driver: Driver, config: Neo4jConnectionConfig): GraphStore {
+/** Most events the writer puts in one transaction, unless told (the sink's SINK_BATCH_MAX_EVENTS default). */
+const DEFAULT_MAX_BATCH_EVENTS = 2000;
+
+/** Every statement a write runs, with the lists of `batch` (warm-up-batch.ts). */
+function warmUpStatements(batch: WriteBatch): Statement[] {
+  return [
+    { text: READ_QUERIES.storedActions, parameters: { ids: batch.actions.map((a) => a.id) } },
+    { text: READ_QUERIES.sameActions, parameters: { rows: batch.actions } },
+    ...writeStatements(batch),
+  ];
+}
+
+/**
+ * The Neo4j adapter of the sink. All errors come out as AppErrors (describeNeo4jError).
+ * `maxBatchEvents` bounds the transactions the start plans for (see ensureSchema).
+ */
+export function createGraphStore(
+  driver: Driver,
+  config: Neo4jConnectionConfig,
+  options: { readonly maxBatchEvents?: number } = {},
+): GraphStore {
+  const warmUp = warmUpBatches(options.maxBatchEvents ?? DEFAULT_MAX_BATCH_EVENTS);
   const sessionConfig = {
     defaultAccessMode: neo4j.session.WRITE,
     ...(config.database === undefined ? {} : { database: config.database }),
@@ -132,15 +152,12 @@ export function createGraphStore(driver: Driver, config: Neo4jConnectionConfig):
           recent.clear();
           for (const text of SCHEMA_STATEMENTS) await session.run(text);
           await session.run(`CALL db.awaitIndexes(${INDEX_WAIT_SECONDS})`);
-          // Plans every statement for real rows, then rolls back (warm-up-batch.ts).
+          // Plans every statement for real rows in every list-size bucket a write can reach
+          // (those of small writes until Neo4j has compiled them hot), then rolls back
+          // (warm-up-batch.ts): the first events find their plans ready.
           const tx = session.beginTransaction(TX_CONFIG);
           try {
-            const ids = WARM_UP_BATCH.actions.map((action) => action.id);
-            await tx.run(READ_QUERIES.storedActions, { ids });
-            await tx.run(READ_QUERIES.sameActions, { rows: WARM_UP_BATCH.actions });
-            for (const statement of writeStatements(WARM_UP_BATCH)) {
-              await tx.run(statement.text, statement.parameters);
-            }
+            for (const batch of warmUp) await runStatements(tx, warmUpStatements(batch));
           } finally {
             await tx.rollback();
           }
