@@ -176,8 +176,56 @@ describe("HTTP transport to K_SINK (real sockets)", () => {
     });
     const timedOut = await slow.attempt([event()], new AbortController().signal);
     await slow.close().catch(() => undefined);
-    assert.equal(timedOut.kind, "network-error");
+    assert.ok(timedOut.kind === "network-error");
+    assert.equal(timedOut.message, "TimeoutError: no answer within 300 ms");
     silent.closeAllConnections();
+  });
+
+  test("aborting the caller's signal abandons the requests in flight; a long answer is cut to 2,000 characters", async () => {
+    const silent = createHttpServer(() => undefined);
+    servers.push(silent);
+    const port = await listen(silent);
+    const transport = createHttpTransport({
+      sink: new URL(`http://127.0.0.1:${port}/`),
+      mode: "binary",
+      timeoutMs: 30_000,
+      connections: 2,
+      caCerts: undefined,
+    });
+    const shutdown = new AbortController();
+    const attempts = [
+      transport.attempt([event({ trace_id: "a" })], shutdown.signal),
+      transport.attempt([event({ trace_id: "b" })], shutdown.signal),
+    ];
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    shutdown.abort(new Error("grace period over"));
+    const results = await Promise.all(attempts);
+    assert.deepEqual(
+      results.map((result) => result.kind === "network-error" && result.message),
+      ["Error: grace period over", "Error: grace period over"],
+    );
+    const late = await transport.attempt([event()], shutdown.signal);
+    assert.equal(late.kind, "network-error", "an already aborted signal sends nothing");
+    await transport.close().catch(() => undefined);
+    silent.closeAllConnections();
+
+    const long = createHttpServer((_request, response) => {
+      response.writeHead(400).end("é".repeat(5_000));
+    });
+    servers.push(long);
+    const longPort = await listen(long);
+    const answering = createHttpTransport({
+      sink: new URL(`http://127.0.0.1:${longPort}/`),
+      mode: "binary",
+      timeoutMs: 5_000,
+      connections: 1,
+      caCerts: undefined,
+    });
+    const answer = await answering.attempt([event()], new AbortController().signal);
+    await answering.close();
+    assert.ok(answer.kind === "response");
+    assert.equal(answer.status, 400);
+    assert.equal(answer.body, "é".repeat(2_000));
   });
 
   test("an https sink signed by K_CA_CERTS is trusted; without it the certificate is refused", async () => {
