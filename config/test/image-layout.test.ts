@@ -171,7 +171,7 @@ describe(
           dir === "cts_exporter"
             ? {
                 NODE_ENV: "production",
-                NODE_OPTIONS: "--max-semi-space-size=4 --max-old-space-size=192",
+                NODE_OPTIONS: "--max-semi-space-size=8 --max-old-space-size=192",
               }
             : { NODE_ENV: "production" },
         );
