@@ -51,6 +51,39 @@ describe("retry", () => {
     );
   });
 
+  test("afterFirstFailure: the caller's failed first attempt counts; the engine goes on from attempt 2", async () => {
+    const { operation, calls } = script([transient()], "ok");
+    const rec = recorder();
+    const result = await retry(operation, {
+      baseDelayMs: 100,
+      maxDelayMs: 100,
+      random: () => 0.5,
+      sleep: rec.sleep,
+      onRetry: rec.onRetry,
+      afterFirstFailure: { error: transient() },
+    });
+    assert.equal(result, "ok");
+    assert.deepEqual(calls, [2, 3], "attempt 1 was the caller's");
+    assert.deepEqual(
+      rec.events.map((event) => event.attempt),
+      [1, 2],
+    );
+    assert.deepEqual(rec.sleeps, [50, 50]);
+
+    const final = new AppError(ErrorCode.CONFIG_INVALID, "final answer");
+    const untouched = script([], "never");
+    await assert.rejects(
+      retry(untouched.operation, { afterFirstFailure: { error: final }, sleep: rec.sleep }),
+      /final answer/,
+    );
+    assert.deepEqual(untouched.calls, [], "a final first failure is rethrown without a retry");
+    await assert.rejects(
+      retry(untouched.operation, { maxAttempts: 1, afterFirstFailure: { error: transient() } }),
+      /CTS answered 503/,
+    );
+    assert.deepEqual(untouched.calls, [], "no attempts left after the caller's");
+  });
+
   test("full jitter spans zero to the ceiling", () => {
     const policy = { baseDelayMs: 1000, maxDelayMs: 8000 };
     assert.equal(

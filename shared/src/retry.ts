@@ -43,6 +43,13 @@ export interface RetryOptions extends Partial<BackoffPolicy> {
   /** A server-requested delay carried by the error; defaults to {@link retryAfterOf}. */
   readonly retryAfterMs?: (error: unknown) => number | undefined;
   readonly onRetry?: (event: RetryEvent) => void;
+  /**
+   * The caller made the first attempt itself and it failed with `error`: the engine starts by
+   * deciding on that failure (wait, or give up) and calls `operation` from attempt 2. For hot
+   * paths where almost every first attempt succeeds and the engine's setup would cost more
+   * than the work.
+   */
+  readonly afterFirstFailure?: { readonly error: unknown };
 }
 
 /** AppErrors flagged `retryable`; anything else is a bug or a final answer. */
@@ -89,26 +96,32 @@ export async function retry<T>(
   const sleep = options.sleep ?? ((ms, signal) => delay(ms, undefined, { signal }));
   const shouldRetry = options.shouldRetry ?? isRetryable;
   const requestedDelay = options.retryAfterMs ?? retryAfterOf;
+  let failure = options.afterFirstFailure;
   for (let attempt = 1; ; attempt++) {
-    options.signal?.throwIfAborted();
-    try {
-      return await operation(attempt);
-    } catch (error) {
-      if (options.signal?.aborted === true) throw options.signal.reason;
-      if (attempt >= policy.maxAttempts || !shouldRetry(error, attempt)) throw error;
-      const jittered = backoffDelay(attempt, policy, options.random);
-      const requested = requestedDelay(error);
-      const delayMs =
-        requested === undefined
-          ? jittered
-          : Math.max(Math.min(requested, policy.maxRetryAfterMs), jittered);
-      options.onRetry?.({ attempt, delayMs, error });
+    if (failure === undefined) {
+      options.signal?.throwIfAborted();
       try {
-        await sleep(delayMs, options.signal);
-      } catch (sleepError) {
-        // The signal's own reason, not the timer's generic AbortError, tells the caller why.
-        throw wasAborted(options.signal) ? options.signal.reason : sleepError;
+        return await operation(attempt);
+      } catch (error) {
+        failure = { error };
       }
+    }
+    const { error } = failure;
+    failure = undefined;
+    if (options.signal?.aborted === true) throw options.signal.reason;
+    if (attempt >= policy.maxAttempts || !shouldRetry(error, attempt)) throw error;
+    const jittered = backoffDelay(attempt, policy, options.random);
+    const requested = requestedDelay(error);
+    const delayMs =
+      requested === undefined
+        ? jittered
+        : Math.max(Math.min(requested, policy.maxRetryAfterMs), jittered);
+    options.onRetry?.({ attempt, delayMs, error });
+    try {
+      await sleep(delayMs, options.signal);
+    } catch (sleepError) {
+      // The signal's own reason, not the timer's generic AbortError, tells the caller why.
+      throw wasAborted(options.signal) ? options.signal.reason : sleepError;
     }
   }
 }

@@ -460,9 +460,14 @@ describe("no silent loss", () => {
 
   test("the limiter propagates a task's failure instead of swallowing it", async () => {
     const limiter = new Limiter(2);
+    let slowEnded = false;
+    await limiter.run(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      slowEnded = true;
+    });
     await limiter.run(() => Promise.reject(new Error("boom")));
-    await limiter.run(() => Promise.resolve());
     await assert.rejects(limiter.drain(), /boom/);
+    assert.ok(slowEnded, "drain waits for every started task before it reports the failure");
     await assert.rejects(
       limiter.run(() => Promise.resolve()),
       /boom/,

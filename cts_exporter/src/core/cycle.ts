@@ -60,6 +60,12 @@ interface Item {
   readonly event: TraceEvent;
 }
 
+/** A listed trace that cannot become a CloudEvent, and why. */
+interface Unmappable {
+  readonly listed: ListedTrace;
+  readonly unmappable: string;
+}
+
 type RunOptions = CycleOptions & {
   /** Stops listing and dispatching (SIGTERM); in-flight requests go on. */
   readonly signal: AbortSignal;
@@ -222,10 +228,11 @@ class CycleRun {
 
   /**
    * A listed trace as an event to send; undefined when it was delivered before (inside the
-   * overlap) or cannot become an event (then it is dead-lettered).
+   * overlap). Synchronous, since it runs for every trace: a trace that cannot become an event
+   * comes back as `unmappable`, for `deadLetterUnmappable`.
    */
-  async admit(listed: ListedTrace): Promise<Item | undefined> {
-    const { metrics, logger, source } = this.#deps;
+  admit(listed: ListedTrace): Item | Unmappable | undefined {
+    const { metrics, source } = this.#deps;
     const { seen } = this.#state;
     const { trace } = listed;
     this.counts.collected++;
@@ -249,21 +256,26 @@ class CycleRun {
       });
       return { listed, event };
     } catch (mappingError) {
-      logger.warn(
-        { traceId: trace.trace_id, reason: message(mappingError) },
-        "trace cannot be turned into a valid CloudEvent",
-      );
-      const kept = await this.deadLetter({
-        reason: "invalid_event",
-        id: trace.trace_id,
-        error: message(mappingError),
-        trace: listed.raw,
-      });
-      if (!kept) {
-        this.counts.failed++;
-        seen.delete(trace.trace_id);
-      }
-      return undefined;
+      return { listed, unmappable: message(mappingError) };
+    }
+  }
+
+  /** A trace that cannot become a valid CloudEvent: dead-lettered, or the cycle fails. */
+  async deadLetterUnmappable({ listed, unmappable }: Unmappable): Promise<void> {
+    const traceId = listed.trace.trace_id;
+    this.#deps.logger.warn(
+      { traceId, reason: unmappable },
+      "trace cannot be turned into a valid CloudEvent",
+    );
+    const kept = await this.deadLetter({
+      reason: "invalid_event",
+      id: traceId,
+      error: unmappable,
+      trace: listed.raw,
+    });
+    if (!kept) {
+      this.counts.failed++;
+      this.#state.seen.delete(traceId);
     }
   }
 
@@ -304,8 +316,12 @@ class CycleRun {
         signal: this.signal,
       })) {
         if (this.signal.aborted) break;
-        const item = await this.admit(listed);
+        const item = this.admit(listed);
         if (item === undefined) continue;
+        if ("unmappable" in item) {
+          await this.deadLetterUnmappable(item);
+          continue;
+        }
         pending.push(item);
         if (pending.length >= batchSize) await flush();
       }
