@@ -26,11 +26,6 @@ interface Received {
   body: string;
 }
 
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return String((server.address() as AddressInfo).port);
-}
-
 function receiver(status: number, received: Received[], extraHeaders: Record<string, string> = {}) {
   return (request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -57,27 +52,47 @@ function event(overrides: Record<string, unknown> = {}) {
   return traceToCloudEvent(CtsTrace.parse(raw), raw, { origin });
 }
 
+const servers: Server[] = [];
+
+/** Starts `server` on a free local port (closed after the suite) and returns its address. */
+async function serve(server: Server, scheme: "http" | "https" = "http"): Promise<URL> {
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return new URL(`${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+}
+
+type TransportOptions = Parameters<typeof createHttpTransport>[0];
+
+/** A transport to `sink`: binary mode, one connection, 5 s, the system roots, unless told. */
+function transportTo(sink: URL, options: Partial<TransportOptions> = {}) {
+  return createHttpTransport({
+    sink,
+    mode: "binary",
+    timeoutMs: 5_000,
+    connections: 1,
+    caCerts: undefined,
+    ...options,
+  });
+}
+
+/** One attempt through a fresh transport, closed afterwards. */
+async function sendOnce(sink: URL, events = [event()], options: Partial<TransportOptions> = {}) {
+  const transport = transportTo(sink, options);
+  const result = await transport.attempt(events, new AbortController().signal);
+  await transport.close();
+  return result;
+}
+
 describe("HTTP transport to K_SINK (real sockets)", () => {
-  const servers: Server[] = [];
   after(() => {
     for (const server of servers) server.close();
   });
 
   test("binary mode: percent-encoded headers decode to the original subject; a 100 KB body arrives intact", async () => {
     const received: Received[] = [];
-    const server = createHttpServer(receiver(202, received));
-    servers.push(server);
-    const port = await listen(server);
-    const transport = createHttpTransport({
-      sink: new URL(`http://127.0.0.1:${port}/`),
-      mode: "binary",
-      timeoutMs: 5_000,
-      connections: 2,
-      caCerts: undefined,
-    });
+    const sink = await serve(createHttpServer(receiver(202, received)));
     const ce = event();
-    const result = await transport.attempt([ce], new AbortController().signal);
-    await transport.close();
+    const result = await sendOnce(sink, [ce], { connections: 2 });
     assert.deepEqual(result.kind === "response" && result.status, 202);
     const [request] = received;
     assert.ok(request);
@@ -92,31 +107,9 @@ describe("HTTP transport to K_SINK (real sockets)", () => {
 
   test("structured and batch modes send the JSON formats", async () => {
     const received: Received[] = [];
-    const server = createHttpServer(receiver(200, received));
-    servers.push(server);
-    const port = await listen(server);
-    const sink = new URL(`http://127.0.0.1:${port}/`);
-    const structured = createHttpTransport({
-      sink,
-      mode: "structured",
-      timeoutMs: 5_000,
-      connections: 1,
-      caCerts: undefined,
-    });
-    await structured.attempt([event()], new AbortController().signal);
-    await structured.close();
-    const batch = createHttpTransport({
-      sink,
-      mode: "batch",
-      timeoutMs: 5_000,
-      connections: 1,
-      caCerts: undefined,
-    });
-    await batch.attempt(
-      [event({ trace_id: "b1" }), event({ trace_id: "b2" })],
-      new AbortController().signal,
-    );
-    await batch.close();
+    const sink = await serve(createHttpServer(receiver(200, received)));
+    await sendOnce(sink, [event()], { mode: "structured" });
+    await sendOnce(sink, [event({ trace_id: "b1" }), event({ trace_id: "b2" })], { mode: "batch" });
     assert.match(String(received[0]?.headers["content-type"]), /^application\/cloudevents\+json/);
     assert.equal(
       (JSON.parse(received[0]?.body ?? "{}") as { subject: string }).subject,
@@ -134,18 +127,9 @@ describe("HTTP transport to K_SINK (real sockets)", () => {
 
   test("a 503 with Retry-After and the receiver's message come back to the caller", async () => {
     const received: Received[] = [];
-    const server = createHttpServer(receiver(503, received, { "retry-after": "7" }));
-    servers.push(server);
-    const port = await listen(server);
-    const transport = createHttpTransport({
-      sink: new URL(`http://127.0.0.1:${port}/`),
-      mode: "binary",
-      timeoutMs: 5_000,
-      connections: 1,
-      caCerts: undefined,
-    });
-    const result = await transport.attempt([event()], new AbortController().signal);
-    await transport.close();
+    const result = await sendOnce(
+      await serve(createHttpServer(receiver(503, received, { "retry-after": "7" }))),
+    );
     assert.ok(result.kind === "response");
     assert.equal(result.status, 503);
     assert.equal(result.retryAfter, "7");
@@ -153,27 +137,11 @@ describe("HTTP transport to K_SINK (real sockets)", () => {
   });
 
   test("connection refused and timeouts are network errors, not exceptions", async () => {
-    const refused = createHttpTransport({
-      sink: new URL("http://127.0.0.1:1/"),
-      mode: "binary",
-      timeoutMs: 2_000,
-      connections: 1,
-      caCerts: undefined,
-    });
-    const result = await refused.attempt([event()], new AbortController().signal);
-    await refused.close();
+    const result = await sendOnce(new URL("http://127.0.0.1:1/"), [event()], { timeoutMs: 2_000 });
     assert.equal(result.kind, "network-error");
 
     const silent = createHttpServer(() => undefined);
-    servers.push(silent);
-    const port = await listen(silent);
-    const slow = createHttpTransport({
-      sink: new URL(`http://127.0.0.1:${port}/`),
-      mode: "binary",
-      timeoutMs: 300,
-      connections: 1,
-      caCerts: undefined,
-    });
+    const slow = transportTo(await serve(silent), { timeoutMs: 300 });
     const timedOut = await slow.attempt([event()], new AbortController().signal);
     await slow.close().catch(() => undefined);
     assert.ok(timedOut.kind === "network-error");
@@ -183,15 +151,7 @@ describe("HTTP transport to K_SINK (real sockets)", () => {
 
   test("aborting the caller's signal abandons the requests in flight; a long answer is cut to 2,000 characters", async () => {
     const silent = createHttpServer(() => undefined);
-    servers.push(silent);
-    const port = await listen(silent);
-    const transport = createHttpTransport({
-      sink: new URL(`http://127.0.0.1:${port}/`),
-      mode: "binary",
-      timeoutMs: 30_000,
-      connections: 2,
-      caCerts: undefined,
-    });
+    const transport = transportTo(await serve(silent), { timeoutMs: 30_000, connections: 2 });
     const shutdown = new AbortController();
     const attempts = [
       transport.attempt([event({ trace_id: "a" })], shutdown.signal),
@@ -212,17 +172,7 @@ describe("HTTP transport to K_SINK (real sockets)", () => {
     const long = createHttpServer((_request, response) => {
       response.writeHead(400).end("é".repeat(5_000));
     });
-    servers.push(long);
-    const longPort = await listen(long);
-    const answering = createHttpTransport({
-      sink: new URL(`http://127.0.0.1:${longPort}/`),
-      mode: "binary",
-      timeoutMs: 5_000,
-      connections: 1,
-      caCerts: undefined,
-    });
-    const answer = await answering.attempt([event()], new AbortController().signal);
-    await answering.close();
+    const answer = await sendOnce(await serve(long));
     assert.ok(answer.kind === "response");
     assert.equal(answer.status, 400);
     assert.equal(answer.body, "é".repeat(2_000));
@@ -230,32 +180,16 @@ describe("HTTP transport to K_SINK (real sockets)", () => {
 
   test("an https sink signed by K_CA_CERTS is trusted; without it the certificate is refused", async () => {
     const received: Received[] = [];
-    const server = createHttpsServer(
-      { key: fixture("key.pem"), cert: fixture("cert.pem") },
-      receiver(202, received),
+    const sink = await serve(
+      createHttpsServer(
+        { key: fixture("key.pem"), cert: fixture("cert.pem") },
+        receiver(202, received),
+      ),
+      "https",
     );
-    servers.push(server);
-    const port = await listen(server);
-    const sink = new URL(`https://127.0.0.1:${port}/`);
-    const trusting = createHttpTransport({
-      sink,
-      mode: "binary",
-      timeoutMs: 5_000,
-      connections: 1,
-      caCerts: fixture("cert.pem"),
-    });
-    const ok = await trusting.attempt([event()], new AbortController().signal);
-    await trusting.close();
+    const ok = await sendOnce(sink, [event()], { caCerts: fixture("cert.pem") });
     assert.ok(ok.kind === "response" && ok.status === 202);
-    const untrusting = createHttpTransport({
-      sink,
-      mode: "binary",
-      timeoutMs: 5_000,
-      connections: 1,
-      caCerts: undefined,
-    });
-    const refused = await untrusting.attempt([event()], new AbortController().signal);
-    await untrusting.close();
+    const refused = await sendOnce(sink);
     assert.ok(refused.kind === "network-error");
     assert.match(refused.message, /certificate/i);
   });
