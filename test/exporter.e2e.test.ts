@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EXIT } from "@cts/cts_exporter";
-import { freePort, waitFor, waitForHttp, startService } from "@cts/devkit";
+import { freePort, waitFor, waitForHttp, startService, type ManagedProcess } from "@cts/devkit";
 import { manualClock, startSimulator, type ManualClock, type Simulator } from "@cts/otc_simulator";
 import type { RawCtsTrace } from "@cts/shared";
 import { duplicateIds, startEventReceiver, type EventReceiver } from "./support/event-receiver.js";
@@ -25,6 +25,35 @@ async function writeClouds(sim: Simulator): Promise<string> {
   const file = join(dir, "clouds.yaml");
   await writeFile(file, sim.cloudsYaml({ cloud: "sim" }));
   return file;
+}
+
+const readyz = async (port: number) => (await fetch(`http://127.0.0.1:${port}/readyz`)).status;
+const metricsOf = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+
+async function checkpointIn(stateFile: string): Promise<number | null> {
+  return (JSON.parse(await readFile(stateFile, "utf8")) as { checkpoint: number | null })
+    .checkpoint;
+}
+
+/** Waits until /readyz answers `status`. */
+function untilReadiness(port: number, status: number, timeoutMs: number, message: string) {
+  return waitFor(async () => (await readyz(port)) === status, { timeoutMs, message });
+}
+
+/** Waits for the exporter on `port` to come up, turn /readyz red and fail `cycles` cycles. */
+async function untilFailedCycles(child: ManagedProcess, port: number, cycles: number) {
+  await waitForHttp(`http://127.0.0.1:${port}/healthz`, { process: child });
+  await untilReadiness(port, 503, 20_000, "readiness turns red while the sink fails");
+  await waitFor(() => child.output().split('"msg":"cycle incomplete').length > cycles, {
+    timeoutMs: 20_000,
+    message: `${cycles} failed cycles, their state saved`,
+  });
+}
+
+/** SIGTERM must end the exporter with exit code 0. */
+async function stopCleanly(child: ManagedProcess): Promise<void> {
+  const code = await child.stop("SIGTERM");
+  assert.equal(code, 0, `exit code after SIGTERM\n${child.output().slice(-2000)}`);
 }
 
 describe("exporter end to end on a simulated clock", () => {
@@ -264,6 +293,21 @@ describe("exporter as a process", () => {
     });
   }
 
+  /** The exporter as a service: polling every second, retrying the sink fast, on `port`. */
+  function pollingExporter(port: number, stateFile: string, env: Record<string, string> = {}) {
+    return exporter({
+      K_SINK: receiver.url,
+      PORT: String(port),
+      CTS_FROM: "5",
+      CTS_POLL_INTERVAL_SECONDS: "1",
+      CTS_STATE_FILE: stateFile,
+      SINK_RETRY_ATTEMPTS: "2",
+      SINK_RETRY_BASE_MS: "50",
+      SINK_RETRY_MAX_MS: "100",
+      ...env,
+    });
+  }
+
   test("the sink fails for a while: the checkpoint stays, nothing is lost, SIGTERM ends cleanly", async () => {
     const dir = await mkdtemp(join(tmpdir(), "cts-state-"));
     const stateFile = join(dir, "state.json");
@@ -275,50 +319,29 @@ describe("exporter as a process", () => {
     const ids = Array.from({ length: 20 }, (_, i) => `live-${i}`);
     sim.addTraces(ids.map((id, i) => sampleTrace(id, now - 3 * MIN + i * 1_000)));
 
-    const child = exporter({
-      K_SINK: receiver.url,
-      PORT: String(port),
-      CTS_FROM: "5",
-      CTS_POLL_INTERVAL_SECONDS: "1",
-      CTS_STATE_FILE: stateFile,
-      SINK_RETRY_ATTEMPTS: "2",
-      SINK_RETRY_BASE_MS: "50",
-      SINK_RETRY_MAX_MS: "100",
-    });
+    const child = pollingExporter(port, stateFile);
     try {
-      await waitForHttp(`http://127.0.0.1:${port}/healthz`, { process: child });
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 503, {
-        timeoutMs: 20_000,
-        message: "readiness turns red while the sink fails",
-      });
-      await waitFor(() => child.output().split('"msg":"cycle incomplete').length > 3, {
-        timeoutMs: 20_000,
-        message: "several failed cycles",
-      });
-      const during = JSON.parse(await readFile(stateFile, "utf8")) as { checkpoint: number | null };
-      assert.equal(during.checkpoint, null, "the checkpoint did not move while the sink failed");
+      await untilFailedCycles(child, port, 3);
+      assert.equal(
+        await checkpointIn(stateFile),
+        null,
+        "the checkpoint did not move while the sink failed",
+      );
 
       down = false;
       await waitFor(() => new Set(receiver.accepted.map((e) => e.id)).size >= ids.length, {
         timeoutMs: 30_000,
         message: "all traces delivered after recovery",
       });
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, {
-        timeoutMs: 10_000,
-        message: "readiness green again",
-      });
-      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      await untilReadiness(port, 200, 10_000, "readiness green again");
+      const metrics = await metricsOf(port);
       assert.match(metrics, /cts_exporter_retries_total\{reason="503"\} [1-9]/);
       assert.match(metrics, /cts_exporter_events_delivered_total\{status="202"\} (2\d|[3-9]\d)/);
     } finally {
-      const code = await child.stop("SIGTERM");
-      assert.equal(code, 0, `exit code after SIGTERM\n${child.output().slice(-2000)}`);
+      await stopCleanly(child);
     }
-    const after = JSON.parse(await readFile(stateFile, "utf8")) as { checkpoint: number | null };
-    assert.ok(
-      after.checkpoint !== null && after.checkpoint > now,
-      "the checkpoint moved once everything was delivered",
-    );
+    const after = await checkpointIn(stateFile);
+    assert.ok(after !== null && after > now, "the checkpoint moved once everything was delivered");
     assert.deepEqual(
       ids.filter((id) => !receiver.accepted.some((e) => e.id === id)),
       [],
@@ -344,53 +367,30 @@ describe("exporter as a process", () => {
     const now = Date.now();
     const ids = ["refused-1", "refused-bad", "refused-2"];
     sim.addTraces(ids.map((id, i) => sampleTrace(id, now - 2 * MIN + i * 1_000)));
-    const child = exporter({
-      K_SINK: receiver.url,
-      PORT: String(port),
-      CTS_FROM: "5",
-      CTS_POLL_INTERVAL_SECONDS: "1",
-      CTS_STATE_FILE: stateFile,
-      CTS_DEAD_LETTER_FILE: deadLetterFile,
-      SINK_RETRY_ATTEMPTS: "2",
-      SINK_RETRY_BASE_MS: "50",
-      SINK_RETRY_MAX_MS: "100",
-    });
+    const child = pollingExporter(port, stateFile, { CTS_DEAD_LETTER_FILE: deadLetterFile });
     try {
-      await waitForHttp(`http://127.0.0.1:${port}/healthz`, { process: child });
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 503, {
-        timeoutMs: 20_000,
-        message: "readiness turns red while the sink refuses",
-      });
-      await waitFor(() => child.output().split('"msg":"cycle incomplete').length > 2, {
-        timeoutMs: 20_000,
-        message: "two failed cycles, their state saved",
-      });
-      const during = JSON.parse(await readFile(stateFile, "utf8")) as { checkpoint: number | null };
-      assert.equal(during.checkpoint, null, "401 does not move the checkpoint");
-      const refusedMetrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      await untilFailedCycles(child, port, 2);
+      assert.equal(await checkpointIn(stateFile), null, "401 does not move the checkpoint");
+      const refusedMetrics = await metricsOf(port);
       assert.match(
         refusedMetrics,
         /cts_exporter_events_failed_total\{reason="refused_401"\} [1-9]/,
       );
       assert.match(child.output(), /the sink answered 401/);
       refusing = false;
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200, {
-        timeoutMs: 30_000,
-        message: "readiness green once the sink accepts",
-      });
-      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      await untilReadiness(port, 200, 30_000, "readiness green once the sink accepts");
+      const metrics = await metricsOf(port);
       assert.match(metrics, /cts_exporter_events_dead_lettered_total\{reason="rejected_400"\} 1\b/);
     } finally {
-      const code = await child.stop("SIGTERM");
-      assert.equal(code, 0, `exit code after SIGTERM\n${child.output().slice(-2000)}`);
+      await stopCleanly(child);
     }
     const accepted = new Set(receiver.accepted.map((e) => e.id));
     assert.ok(accepted.has("refused-1") && accepted.has("refused-2"), "the good ones arrived");
     const letters = (await readFile(deadLetterFile, "utf8")).trim().split("\n");
     assert.equal(letters.length, 1);
     assert.match(letters[0] ?? "", /"id":"refused-bad"/);
-    const after = JSON.parse(await readFile(stateFile, "utf8")) as { checkpoint: number | null };
-    assert.ok(after.checkpoint !== null && after.checkpoint > now, "then the checkpoint moved");
+    const after = await checkpointIn(stateFile);
+    assert.ok(after !== null && after > now, "then the checkpoint moved");
     receiver.answer = () => ({ status: 202 });
   });
 
