@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { formatQueryString, type RawCtsTrace } from "@cts/shared";
 import { manualClock, startSimulator, type ManualClock, type Simulator } from "../src/index.js";
+import { postToken, tokenRequest } from "./support/iam.js";
 
 interface Page {
   traces: RawCtsTrace[];
@@ -18,24 +19,6 @@ const START = Date.UTC(2025, 0, 15, 12, 0, 0);
 let sim: Simulator;
 let clock: ManualClock;
 let token: string;
-
-async function issueToken(target: Simulator): Promise<string> {
-  const { credentials } = target;
-  const response = await fetch(`${target.iamUrl}/auth/tokens?nocatalog=1`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ["password"],
-          password: { user: { id: credentials.userId, password: credentials.password } },
-        },
-        scope: { project: { id: credentials.projectId } },
-      },
-    }),
-  });
-  return response.headers.get("x-subject-token") ?? "";
-}
 
 async function get(path: string, query: [string, string][] = [], target = sim, auth = token) {
   const url = `${target.url}${path}${query.length === 0 ? "" : `?${formatQueryString(query)}`}`;
@@ -86,7 +69,7 @@ before(async () => {
     trace("t4", START - 20 * MINUTE),
     trace("late", START - 10 * MINUTE, { record_time: START + 5 * MINUTE }),
   ]);
-  token = await issueToken(sim);
+  token = (await postToken(sim, tokenRequest(sim))).token;
 });
 after(async () => {
   await sim.close();

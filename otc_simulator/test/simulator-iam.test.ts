@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { formatQueryString, signHttpRequest } from "@cts/shared";
 import { manualClock, startSimulator, type ManualClock, type Simulator } from "../src/index.js";
+import { postToken, tokenRequest } from "./support/iam.js";
 
 interface CatalogEntry {
   type: string;
@@ -40,35 +41,6 @@ after(async () => {
   await sim.close();
 });
 
-function tokenRequest(overrides: { user?: object; scope?: object } = {}) {
-  const { credentials } = sim;
-  return {
-    auth: {
-      identity: {
-        methods: ["password"],
-        password: {
-          user: overrides.user ?? {
-            name: credentials.username,
-            password: credentials.password,
-            domain: { name: credentials.domainName },
-          },
-        },
-      },
-      scope: overrides.scope ?? { project: { name: credentials.projectName } },
-    },
-  };
-}
-
-async function post(path: string, request: unknown) {
-  const response = await fetch(`${sim.url}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json;charset=utf8" },
-    body: JSON.stringify(request),
-  });
-  const body: unknown = await response.json();
-  return { response, body };
-}
-
 /** A signed GET, optionally with a different clock or Host than the request really has. */
 async function signedGet(
   path: string,
@@ -101,7 +73,7 @@ async function signedGet(
 
 describe("IAM", () => {
   test("POST /v3/auth/tokens answers 201 with X-Subject-Token and a Keystone v3 token", async () => {
-    const { response, body } = await post("/v3/auth/tokens", tokenRequest());
+    const { response, body } = await postToken(sim, tokenRequest(sim));
     assert.equal(response.status, 201);
     assert.match(response.headers.get("x-subject-token") ?? "", /^MII[\w-]{200,}$/);
     const { token } = body as TokenBody;
@@ -129,12 +101,13 @@ describe("IAM", () => {
   });
 
   test("?nocatalog drops the catalog; scope by project id and user by id work", async () => {
-    const { body } = await post(
-      "/v3/auth/tokens?nocatalog=true",
-      tokenRequest({
+    const { body } = await postToken(
+      sim,
+      tokenRequest(sim, {
         user: { id: sim.credentials.userId, password: sim.credentials.password },
         scope: { project: { id: sim.projectId } },
       }),
+      "?nocatalog=true",
     );
     const { token } = body as TokenBody;
     assert.equal(token.catalog, undefined);
@@ -144,42 +117,42 @@ describe("IAM", () => {
   test("bad credentials, domain or project answer 401 in Keystone's shape; a bad body 400", async () => {
     const { credentials } = sim;
     const cases = [
-      tokenRequest({
+      tokenRequest(sim, {
         user: {
           name: credentials.username,
           password: "wrong",
           domain: { name: credentials.domainName },
         },
       }),
-      tokenRequest({
+      tokenRequest(sim, {
         user: {
           name: credentials.username,
           password: credentials.password,
           domain: { name: "OTC-other" },
         },
       }),
-      tokenRequest({ user: { name: credentials.username, password: credentials.password } }),
-      tokenRequest({ scope: { project: { name: "eu-de_other" } } }),
+      tokenRequest(sim, { user: { name: credentials.username, password: credentials.password } }),
+      tokenRequest(sim, { scope: { project: { name: "eu-de_other" } } }),
     ];
     for (const request of cases) {
-      const { response, body } = await post("/v3/auth/tokens", request);
+      const { response, body } = await postToken(sim, request);
       assert.equal(response.status, 401);
       assert.deepEqual(
         { code: (body as KeystoneError).error.code, title: (body as KeystoneError).error.title },
         { code: 401, title: "Unauthorized" },
       );
     }
-    const { response } = await post("/v3/auth/tokens", { auth: {} });
+    const { response } = await postToken(sim, { auth: {} });
     assert.equal(response.status, 400);
   });
 
   test("issuedTokens() lists every token handed out, expired ones too, and nothing else", async () => {
     const before = sim.issuedTokens();
     assert.equal(before.length, sim.stats().tokensIssued);
-    const first = (await post("/v3/auth/tokens", tokenRequest())).response;
+    const first = (await postToken(sim, tokenRequest(sim))).response;
     sim.expireTokens();
-    const second = (await post("/v3/auth/tokens", tokenRequest())).response;
-    await post("/v3/auth/tokens", tokenRequest({ scope: { project: { name: "eu-de_other" } } }));
+    const second = (await postToken(sim, tokenRequest(sim))).response;
+    await postToken(sim, tokenRequest(sim, { scope: { project: { name: "eu-de_other" } } }));
     const issued = [first, second].map((response) => response.headers.get("x-subject-token"));
     assert.deepEqual(sim.issuedTokens(), [...before, ...issued], "a refused request adds none");
     assert.equal(sim.issuedTokens().length, sim.stats().tokensIssued);

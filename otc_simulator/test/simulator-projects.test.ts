@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { manualClock, startSimulator, type Simulator } from "../src/index.js";
+import { postToken, tokenRequest } from "./support/iam.js";
 
 interface TokenBody {
   token: {
@@ -24,31 +25,9 @@ after(async () => {
 });
 
 async function tokenFor(project: { name?: string; id?: string }) {
-  const { credentials } = sim;
-  const response = await fetch(`${sim.iamUrl}/auth/tokens`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      auth: {
-        identity: {
-          methods: ["password"],
-          password: {
-            user: {
-              name: credentials.username,
-              password: credentials.password,
-              domain: { name: credentials.domainName },
-            },
-          },
-        },
-        scope: { project },
-      },
-    }),
-  });
+  const { response, token, body } = await postToken(sim, tokenRequest(sim, { scope: { project } }));
   assert.equal(response.status, 201);
-  return {
-    token: response.headers.get("x-subject-token") ?? "",
-    body: (await response.json()) as TokenBody,
-  };
+  return { token, body: body as TokenBody };
 }
 
 describe("a simulator with several projects in several regions", () => {
