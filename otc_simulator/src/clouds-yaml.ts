@@ -12,28 +12,21 @@ export function cloudsYaml(
   options: { authUrl: string; cloud?: string },
 ): string {
   const cloud = options.cloud ?? "simulator";
-  const common = [
+  const entry = (name: string, secrets: Record<string, string>) => [
+    `  ${name}:`,
+    "    profile: otc",
+    "    auth:",
+    ...Object.entries(secrets).map(([key, value]) => `      ${key}: ${quote(value)}`),
     `      project_name: ${quote(identity.projectName)}`,
     `      user_domain_name: ${quote(identity.domainName)}`,
     `      auth_url: ${quote(options.authUrl)}`,
+    "    interface: 'public'",
+    "    identity_api_version: 3",
   ];
-  const tail = ["    interface: 'public'", "    identity_api_version: 3"];
   return [
     "clouds:",
-    `  ${cloud}:`,
-    "    profile: otc",
-    "    auth:",
-    `      username: ${quote(identity.username)}`,
-    `      password: ${quote(identity.password)}`,
-    ...common,
-    ...tail,
-    `  ${cloud}-aksk:`,
-    "    profile: otc",
-    "    auth:",
-    `      ak: ${quote(identity.accessKey)}`,
-    `      sk: ${quote(identity.secretKey)}`,
-    ...common,
-    ...tail,
+    ...entry(cloud, { username: identity.username, password: identity.password }),
+    ...entry(`${cloud}-aksk`, { ak: identity.accessKey, sk: identity.secretKey }),
     "",
   ].join("\n");
 }
