@@ -40,6 +40,16 @@ function load(file: string, cloud?: string): CloudConfig {
   );
 }
 
+/** Where the simulator's traces come from: its project, CTS from its catalog, region eu-de. */
+function simulatorOrigin() {
+  return {
+    source: sim.ctsUrl,
+    region: "eu-de",
+    projectId: sim.projectId,
+    domainId: sim.domainId,
+  };
+}
+
 async function expectAuthFailure(promise: Promise<unknown>): Promise<AppError> {
   try {
     await promise;
@@ -66,12 +76,7 @@ describe("createOtcClient against the simulator", () => {
     const config = load(cloudsFile("clouds.yaml", sim.cloudsYaml()), "simulator");
     const client = await createOtcClient(config, { logger });
     assert.equal(client.authMethod, "password");
-    assert.deepEqual(client.origin, {
-      source: sim.ctsUrl,
-      region: "eu-de",
-      projectId: sim.projectId,
-      domainId: sim.domainId,
-    });
+    assert.deepEqual(client.origin, simulatorOrigin());
     const ready: Record<string, unknown> | undefined = lines
       .map((line) => JSON.parse(line) as Record<string, unknown>)
       .find((line) => line["msg"] === "OTC client ready");
@@ -91,12 +96,7 @@ describe("createOtcClient against the simulator", () => {
     const before = sim.stats().tokensIssued;
     const client = await createOtcClient(config, { logger });
     assert.equal(client.authMethod, "aksk");
-    assert.deepEqual(client.origin, {
-      source: sim.ctsUrl,
-      region: "eu-de",
-      projectId: sim.projectId,
-      domainId: sim.domainId,
-    });
+    assert.deepEqual(client.origin, simulatorOrigin());
     assert.equal(sim.stats().tokensIssued, before);
     assert.ok(
       !lines.join("").includes(sim.credentials.secretKey),
