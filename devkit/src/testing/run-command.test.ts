@@ -41,14 +41,17 @@ describe("runCommand: no child may hold a test forever", () => {
 });
 
 describe("startProcess: a lifetime limit", () => {
-  test("a process still running past timeoutMs is killed and exited() rejects naming it", async () => {
-    const child = startProcess({
-      name: "sleeper",
+  const bashProcess = (name: string, script: string, timeoutMs: number) =>
+    startProcess({
+      name,
       command: "bash",
-      args: ["-c", "echo started; sleep 30"],
+      args: ["-c", script],
       env: { PATH: process.env["PATH"] },
-      timeoutMs: 700,
+      timeoutMs,
     });
+
+  test("a process still running past timeoutMs is killed and exited() rejects naming it", async () => {
+    const child = bashProcess("sleeper", "echo started; sleep 30", 700);
     await assert.rejects(child.exited(), (error: unknown) => {
       assert.ok(error instanceof AppError);
       assert.match(
@@ -61,13 +64,7 @@ describe("startProcess: a lifetime limit", () => {
   });
 
   test("a process that ends in time resolves with its exit code", async () => {
-    const child = startProcess({
-      name: "quick",
-      command: "bash",
-      args: ["-c", "exit 4"],
-      env: { PATH: process.env["PATH"] },
-      timeoutMs: 10_000,
-    });
+    const child = bashProcess("quick", "exit 4", 10_000);
     assert.equal(await child.exited(), 4);
   });
 });
