@@ -66,14 +66,12 @@ function fakeClock(start: number): Clock & { advance(ms: number): void } {
   };
 }
 
+const accepted: AttemptResult = { kind: "response", status: 202, body: "" };
+const isAccepted = (result: AttemptResult) =>
+  result.kind === "response" && result.status >= 200 && result.status < 300;
+
 /** Records every event it accepts; `answer` scripts the sink's status per event id. */
-function recordingTransport(
-  answer: (event: TraceEvent) => AttemptResult = () => ({
-    kind: "response",
-    status: 202,
-    body: "",
-  }),
-) {
+function recordingTransport(answer: (event: TraceEvent) => AttemptResult = () => accepted) {
   const received: string[] = [];
   const transport: EventTransport = {
     mode: "binary",
@@ -81,12 +79,31 @@ function recordingTransport(
       const [event] = events;
       assert.ok(event);
       const result = answer(event);
-      if (result.kind === "response" && result.status >= 200 && result.status < 300)
-        received.push(event.id);
+      if (isAccepted(result)) received.push(event.id);
       return Promise.resolve(result);
     },
   };
   return { transport, received };
+}
+
+/**
+ * A batch-mode sink: `answer` scripts the status per request; keeps each request's ids and the
+ * ids it accepted.
+ */
+function batchTransport(answer: (ids: readonly string[]) => AttemptResult = () => accepted) {
+  const requests: string[][] = [];
+  const delivered: string[] = [];
+  const transport: EventTransport = {
+    mode: "batch",
+    attempt(events) {
+      const ids = events.map((e) => e.id);
+      requests.push(ids);
+      const result = answer(ids);
+      if (isAccepted(result)) delivered.push(...ids);
+      return Promise.resolve(result);
+    },
+  };
+  return { transport, requests, delivered };
 }
 
 const noMetrics: ExporterMetrics = {
@@ -108,6 +125,14 @@ const options: CycleOptions = {
   batchSize: 1,
   overrides: {},
 };
+
+/** A cycle of batches of up to ten events. */
+const tenPerBatch = (deps: CoreDeps, state: PollState, transport: EventTransport) =>
+  runCycle({ ...deps, transport }, state, {
+    ...options,
+    batchSize: 10,
+    signal: new AbortController().signal,
+  });
 
 /** A dead-letter sink in memory; `broken` makes every write fail like a full disk. */
 function memoryDeadLetters() {
@@ -175,9 +200,7 @@ describe("poll cycles", () => {
   test("the checkpoint stays while the sink fails, and nothing is lost or repeated once it recovers", async () => {
     let down = true;
     const { clock, cts, sink, state, cycle } = setup(() =>
-      down
-        ? { kind: "response", status: 503, retryAfter: "1", body: "busy" }
-        : { kind: "response", status: 202, body: "" },
+      down ? { kind: "response", status: 503, retryAfter: "1", body: "busy" } : accepted,
     );
     for (let i = 0; i < 10; i++) cts.add(`a${i}`, T0 - MIN + i * 1000);
     const firstWindow = await cycle();
@@ -203,9 +226,7 @@ describe("poll cycles", () => {
   test("network errors are retried, then delivered", async () => {
     let failures = 2;
     const { cts, sink, cycle } = setup(() =>
-      failures-- > 0
-        ? { kind: "network-error", message: "ECONNREFUSED" }
-        : { kind: "response", status: 202, body: "" },
+      failures-- > 0 ? { kind: "network-error", message: "ECONNREFUSED" } : accepted,
     );
     cts.add("x", T0 - MIN);
     const summary = await cycle();
@@ -261,53 +282,25 @@ describe("poll cycles", () => {
 
   test("a batch answered 413 is split in halves until it fits; nothing is lost", async () => {
     const { cts, deps, state } = setup();
-    const delivered: string[] = [];
-    const splitting: CoreDeps = {
-      ...deps,
-      transport: {
-        mode: "batch",
-        attempt: (events) => {
-          if (events.length > 3)
-            return Promise.resolve({ kind: "response", status: 413, body: "too large" });
-          delivered.push(...events.map((e) => e.id));
-          return Promise.resolve({ kind: "response", status: 202, body: "" });
-        },
-      },
-    };
+    const sink = batchTransport((ids) =>
+      ids.length > 3 ? { kind: "response", status: 413, body: "too large" } : accepted,
+    );
     for (let i = 0; i < 10; i++) cts.add(`s${i}`, T0 - MIN + i);
-    const summary = await runCycle(splitting, state, {
-      ...options,
-      batchSize: 10,
-      signal: new AbortController().signal,
-    });
+    const summary = await tenPerBatch(deps, state, sink.transport);
     assert.equal(summary.ok, true);
     assert.equal(summary.rejected, 0);
     assert.equal(summary.sent, 10);
-    assert.deepEqual(delivered.sort(), Array.from({ length: 10 }, (_, i) => `s${i}`).sort());
+    assert.deepEqual(sink.delivered.sort(), Array.from({ length: 10 }, (_, i) => `s${i}`).sort());
   });
 
   test("batch mode groups events into requests of batchSize", async () => {
     const { cts, deps, state } = setup();
-    const sizes: number[] = [];
-    const batching: CoreDeps = {
-      ...deps,
-      transport: {
-        mode: "batch",
-        attempt: (events) => {
-          sizes.push(events.length);
-          return Promise.resolve({ kind: "response", status: 202, body: "" });
-        },
-      },
-    };
+    const sink = batchTransport();
     for (let i = 0; i < 25; i++) cts.add(`b${i}`, T0 - MIN + i);
-    const summary = await runCycle(batching, state, {
-      ...options,
-      batchSize: 10,
-      signal: new AbortController().signal,
-    });
+    const summary = await tenPerBatch(deps, state, sink.transport);
     assert.equal(summary.sent, 25);
     assert.deepEqual(
-      sizes.sort((a, b) => b - a),
+      sink.requests.map((ids) => ids.length).sort((a, b) => b - a),
       [10, 10, 5],
     );
   });
@@ -338,7 +331,7 @@ describe("no silent loss", () => {
     const { cts, sink, state, deadLetters, cycle } = setup((event) =>
       event.id === "bad"
         ? { kind: "response", status: 400, body: '{"error":"not a trace"}' }
-        : { kind: "response", status: 202, body: "" },
+        : accepted,
     );
     cts.add("good1", T0 - 2 * MIN);
     cts.add("bad", T0 - 2 * MIN + 1);
@@ -426,35 +419,20 @@ describe("no silent loss", () => {
 
   test("a batch answered 400 is split until the bad event stands alone; the other nine are delivered", async () => {
     const { cts, deps, state, deadLetters } = setup();
-    const delivered: string[] = [];
-    let requests = 0;
-    const picky: CoreDeps = {
-      ...deps,
-      transport: {
-        mode: "batch",
-        attempt: (events) => {
-          requests++;
-          if (events.some((e) => e.id === "s7"))
-            return Promise.resolve({ kind: "response", status: 400, body: "s7 is bad" });
-          delivered.push(...events.map((e) => e.id));
-          return Promise.resolve({ kind: "response", status: 202, body: "" });
-        },
-      },
-    };
+    const sink = batchTransport((ids) =>
+      ids.includes("s7") ? { kind: "response", status: 400, body: "s7 is bad" } : accepted,
+    );
     for (let i = 0; i < 10; i++) cts.add(`s${i}`, T0 - MIN + i);
-    const summary = await runCycle(picky, state, {
-      ...options,
-      batchSize: 10,
-      signal: new AbortController().signal,
-    });
+    const summary = await tenPerBatch(deps, state, sink.transport);
     assert.equal(summary.ok, true);
     assert.equal(summary.sent, 9);
     assert.equal(summary.rejected, 1);
-    assert.deepEqual(delivered.sort(), ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s8", "s9"]);
+    assert.deepEqual(sink.delivered.sort(), ["s0", "s1", "s2", "s3", "s4", "s5", "s6", "s8", "s9"]);
     assert.deepEqual(
       deadLetters.letters.map((l) => l.id),
       ["s7"],
     );
+    const requests = sink.requests.length;
     assert.ok(requests <= 9, `a binary search, not one request per event (${requests})`);
   });
 
@@ -489,7 +467,7 @@ describe("no silent loss", () => {
         mode: "binary",
         attempt: () => {
           if (broken) throw new TypeError("header value cannot be encoded");
-          return Promise.resolve({ kind: "response", status: 202, body: "" });
+          return Promise.resolve(accepted);
         },
       },
     };
@@ -509,9 +487,7 @@ describe("no silent loss", () => {
   test("a sink's Retry-After is honoured but capped at maxRetryAfterMs", async () => {
     let busy = 2;
     const { cts, deps, state, sink } = setup(() =>
-      busy-- > 0
-        ? { kind: "response", status: 503, retryAfter: "86400", body: "busy" }
-        : { kind: "response", status: 202, body: "" },
+      busy-- > 0 ? { kind: "response", status: 503, retryAfter: "86400", body: "busy" } : accepted,
     );
     const sleeps: number[] = [];
     const clock: Clock = {
@@ -616,9 +592,7 @@ describe("the first window before any checkpoint", () => {
   test("failed first cycles keep the first window's start: traces older than CTS_FROM at recovery still arrive", async () => {
     let down = true;
     const { clock, cts, sink, state, cycle } = setup(() =>
-      down
-        ? { kind: "network-error", message: "ECONNREFUSED" }
-        : { kind: "response", status: 202, body: "" },
+      down ? { kind: "network-error", message: "ECONNREFUSED" } : accepted,
     );
     cts.add("early", T0 - 4 * MIN);
     for (let i = 0; i < 4; i++) {
