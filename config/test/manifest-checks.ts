@@ -96,25 +96,31 @@ export function checkManifestsAgainstCode(
       const service = services.find((candidate) => candidate.image === image);
       if (service === undefined) continue;
       const where = `${file}: ${String(doc["kind"])} ${nameOf(doc)}, container ${String(container["name"])}`;
-      const env = collectEnv({ container, where, service, configMaps, secrets, problems });
-      const port = checkValues({ service, doc, container, env, where, problems });
-      checkPorts({ container, doc, port, service, where, problems });
-      checkFiles({ container, env, volumes, secrets, where, problems });
+      const context = { doc, container, service, where, configMaps, volumes, secrets, problems };
+      const env = collectEnv(context);
+      const port = checkValues(context, env);
+      checkPorts(context, port);
+      checkFiles(context, env);
     }
   }
   return problems;
 }
 
-interface EnvContext {
-  container: YamlObject;
-  where: string;
-  service: ServiceCode;
-  configMaps: ReadonlyMap<string, Resource>;
-  secrets: SecretCatalog;
-  problems: string[];
+/** One container of a workload, what its checks look up, and where they report. */
+interface ContainerContext {
+  readonly doc: YamlObject;
+  readonly container: YamlObject;
+  readonly service: ServiceCode;
+  /** The container, as problems name it. */
+  readonly where: string;
+  readonly configMaps: ReadonlyMap<string, Resource>;
+  /** The pod's volumes by name. */
+  readonly volumes: ReadonlyMap<string, YamlObject>;
+  readonly secrets: SecretCatalog;
+  readonly problems: string[];
 }
 
-function collectEnv(context: EnvContext): Map<string, string> {
+function collectEnv(context: ContainerContext): Map<string, string> {
   const { container, where, service, configMaps, secrets, problems } = context;
   const env = new Map<string, string>();
   const unread = (name: string, how: string) => {
@@ -167,15 +173,11 @@ function collectEnv(context: EnvContext): Map<string, string> {
   return env;
 }
 
-function checkValues(context: {
-  service: ServiceCode;
-  doc: YamlObject;
-  container: YamlObject;
-  env: ReadonlyMap<string, string>;
-  where: string;
-  problems: string[];
-}): number | undefined {
-  const { service, doc, container, env, where, problems } = context;
+function checkValues(
+  context: ContainerContext,
+  env: ReadonlyMap<string, string>,
+): number | undefined {
+  const { service, doc, container, where, problems } = context;
   const merged = { ...service.platformEnv(doc, container), ...Object.fromEntries(env) };
   try {
     return service.listenPort(merged);
@@ -187,15 +189,8 @@ function checkValues(context: {
   }
 }
 
-function checkPorts(context: {
-  container: YamlObject;
-  doc: YamlObject;
-  port: number | undefined;
-  service: ServiceCode;
-  where: string;
-  problems: string[];
-}): void {
-  const { container, doc, port, service, where, problems } = context;
+function checkPorts(context: ContainerContext, port: number | undefined): void {
+  const { container, doc, service, where, problems } = context;
   const ports = list(container["ports"]);
   if (port !== undefined && ports.length > 0 && !ports.some((p) => p["containerPort"] === port)) {
     problems.push(`${where}: ${service.name} listens on ${port}, which no containerPort declares`);
@@ -235,15 +230,8 @@ function checkPorts(context: {
 }
 
 /** Environment values that name files (`*_FILE`) must point into a mounted volume. */
-function checkFiles(context: {
-  container: YamlObject;
-  env: ReadonlyMap<string, string>;
-  volumes: ReadonlyMap<string, YamlObject>;
-  secrets: SecretCatalog;
-  where: string;
-  problems: string[];
-}): void {
-  const { container, env, volumes, secrets, where, problems } = context;
+function checkFiles(context: ContainerContext, env: ReadonlyMap<string, string>): void {
+  const { container, volumes, secrets, where, problems } = context;
   const mounts = list(container["volumeMounts"]);
   for (const [name, value] of env) {
     if (!name.endsWith("_FILE") || value === "") continue;
