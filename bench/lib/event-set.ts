@@ -1,5 +1,6 @@
 import { CtsTrace, traceToCloudEvent, type RawCtsTrace, type TraceOrigin } from "@cts/shared";
 import { manualClock, ODD_NAMES, startSimulator, type Simulator } from "@cts/otc_simulator";
+import type { Progress } from "./progress.js";
 import { hex, pick, skewedIndex, streamAt, type Random } from "./random.js";
 
 /** How many distinct things the events touch (issue 7: a mid-sized tenant). */
@@ -20,6 +21,29 @@ export interface EventSet {
   /** Events `[start, start + count)`, oldest first; built on demand, so a long list costs little. */
   slice(start: number, count: number): BenchEvent[];
   close(): Promise<void>;
+}
+
+/** Events `[start, start + count)` of a set. */
+export interface EventRange {
+  readonly events: EventSet;
+  readonly start: number;
+  readonly count: number;
+}
+
+/**
+ * Where the range's consecutive chunks of at most `size` events start and how long they are;
+ * `meter` ticks once the caller is done with a chunk.
+ */
+export function* chunksOf(
+  range: EventRange,
+  size: number,
+  meter: Progress,
+): Generator<{ readonly start: number; readonly count: number }> {
+  for (let done = 0; done < range.count; done += size) {
+    const count = Math.min(size, range.count - done);
+    yield { start: range.start + done, count };
+    meter.tick(done + count, range.count);
+  }
 }
 
 interface Place {

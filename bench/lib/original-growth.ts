@@ -1,5 +1,5 @@
 import neo4j, { type Driver } from "neo4j-driver";
-import type { EventSet } from "./event-set.js";
+import { chunksOf, type EventRange } from "./event-set.js";
 import { GROWTH_INDEXES, ORIGINAL_BULK_QUERY, originalParams } from "./original-pattern.js";
 import { progress } from "./progress.js";
 
@@ -17,7 +17,7 @@ async function runEach(driver: Driver, statements: readonly string[]): Promise<v
  */
 export async function growOriginalGraph(
   driver: Driver,
-  range: { readonly events: EventSet; readonly start: number; readonly count: number },
+  range: EventRange,
   deadline: number,
 ): Promise<boolean> {
   const meter = progress("grow (original's graph, bulk)");
@@ -27,17 +27,15 @@ export async function growOriginalGraph(
   );
   await driver.executeQuery("CALL db.awaitIndexes(300)");
   try {
-    for (let done = 0; done < range.count; done += CHUNK) {
+    for (const chunk of chunksOf(range, CHUNK, meter)) {
       if (performance.now() > deadline) return false;
-      const size = Math.min(CHUNK, range.count - done);
-      const rows = range.events.slice(range.start + done, size).map(originalParams);
+      const rows = range.events.slice(chunk.start, chunk.count).map(originalParams);
       const session = driver.session({ defaultAccessMode: neo4j.session.WRITE });
       try {
         await session.executeWrite((tx) => tx.run(ORIGINAL_BULK_QUERY, { rows }));
       } finally {
         await session.close();
       }
-      meter.tick(done + size, range.count);
     }
     return true;
   } finally {

@@ -6,7 +6,7 @@ import {
   type GraphRow,
   type WriteBatch,
 } from "@cts/neo4j_sink";
-import type { EventSet } from "./event-set.js";
+import { chunksOf, type EventRange } from "./event-set.js";
 import { graphRows } from "./encode.js";
 import { progress } from "./progress.js";
 
@@ -36,17 +36,15 @@ export async function writeBatch(driver: Driver, batch: WriteBatch): Promise<voi
  */
 export async function growWithSinkWrites(
   driver: Driver,
-  range: { readonly events: EventSet; readonly start: number; readonly count: number },
+  range: EventRange,
   batchSize: number,
 ): Promise<void> {
   const meter = progress("grow (sink write path)");
   let pending: Promise<void> = Promise.resolve();
-  for (let done = 0; done < range.count; done += batchSize) {
-    const size = Math.min(batchSize, range.count - done);
-    const batch = buildWriteBatch(graphRows(range.events.slice(range.start + done, size)));
+  for (const chunk of chunksOf(range, batchSize, meter)) {
+    const batch = buildWriteBatch(graphRows(range.events.slice(chunk.start, chunk.count)));
     await pending;
     pending = writeBatch(driver, batch);
-    meter.tick(done + size, range.count);
   }
   await pending;
 }
