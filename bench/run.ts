@@ -3,6 +3,7 @@
  * Prints a markdown table and writes the raw figures to bench/results/.
  */
 import { fileURLToPath } from "node:url";
+import { runCli } from "@cts/devkit";
 import { parseCli, USAGE } from "./lib/args.js";
 import { openBenchNeo4j, type BenchNeo4j } from "./lib/bench-neo4j.js";
 import { installSignalHandlers } from "./lib/cleanup.js";
@@ -156,12 +157,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(`pnpm bench: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runCli("pnpm bench", main);

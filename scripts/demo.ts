@@ -15,6 +15,7 @@ import {
   neo4jServer,
   readSpans,
   REPO_ROOT,
+  runCli,
   settingsFromEnv,
   startCollector,
   startService,
@@ -388,12 +389,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    console.error(`demo: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runCli("demo", main);

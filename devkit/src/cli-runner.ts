@@ -1,5 +1,5 @@
 /**
- * The shared ending of devkit's command-line tools: `main` returns the exit code; anything it
+ * The shared ending of the repository's command-line tools (devkit's, `pnpm bench`, `pnpm demo`): `main` returns the exit code; anything it
  * throws is printed as one `<tool>: message` line on stderr and exits 1.
  */
 export function runCli(tool: string, main: () => Promise<number>): void {

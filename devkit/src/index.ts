@@ -1,3 +1,4 @@
+export { runCli } from "./cli-runner.js";
 export * as neo4jServer from "./neo4j/server.js";
 export { settingsFromEnv, REPO_ROOT } from "./neo4j/settings.js";
 export { freshNeo4j, resetDatabase } from "./testing/neo4j.js";
