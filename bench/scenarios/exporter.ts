@@ -5,7 +5,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { REPO_ROOT, startProcess, waitFor, type ManagedProcess } from "@cts/devkit";
+import {
+  FROM_SOURCES,
+  REPO_ROOT,
+  SERVICE_ENTRY,
+  startNode,
+  startService,
+  waitFor,
+  type ManagedProcess,
+} from "@cts/devkit";
 import { startSimulator } from "@cts/otc_simulator";
 import { onInterrupt } from "../lib/cleanup.js";
 import { meterCpu, peakRssMiB } from "../lib/cpu.js";
@@ -45,8 +53,6 @@ function buildExporter(): Promise<void> {
   })());
 }
 
-const TSX = ["--import", "tsx", "--conditions=@cts/source"];
-
 /**
  * Node's arguments as `pnpm start:exporter` gives them (its flags, e.g. heap limits, and the
  * compiled entry point), so the benchmark runs the exporter exactly as its users do.
@@ -59,26 +65,17 @@ function startExporterArgs(): string[] {
   return command === "node" && args.length > 0 ? args : [DIST_ENTRY];
 }
 
-/** Runs node with `args` (a script and its flags) in the repository, cleaned up on Ctrl-C. */
-function nodeProcess(
-  name: string,
-  args: readonly string[],
-  env: Record<string, string>,
-): ManagedProcess {
-  const child = startProcess({
-    name,
-    command: process.execPath,
-    args,
-    cwd: REPO_ROOT,
-    env: { PATH: process.env["PATH"], HOME: process.env["HOME"], ...env },
-  });
+/** `child`, also killed on Ctrl-C while it runs. */
+function killedOnInterrupt(child: ManagedProcess): ManagedProcess {
   const forget = onInterrupt(() => child.stop("SIGKILL"));
   void child.exited().then(forget);
   return child;
 }
 
 async function startReceiver(): Promise<{ process: ManagedProcess; url: string }> {
-  const receiver = nodeProcess("receiver", [...TSX, "bench/lib/receiver-main.ts"], {});
+  const receiver = killedOnInterrupt(
+    startService("bench/lib/receiver-main.ts", { name: "receiver" }),
+  );
   let port: number | undefined;
   await waitFor(
     () => {
@@ -153,18 +150,23 @@ export async function runExporterScenario(
     log(`exporter: --once over ${formatNumber(count)} traces ${JSON.stringify(tuning)}`);
     const dist = !plan.exporterFromSource;
     if (dist) await buildExporter();
-    const args = dist ? startExporterArgs() : [...TSX, "cts_exporter/src/main.ts"];
+    const args = dist ? startExporterArgs() : [...FROM_SOURCES, SERVICE_ENTRY.cts_exporter];
     const started = performance.now();
-    const child = nodeProcess("cts_exporter", [...args, "--once"], {
-      OS_CLIENT_CONFIG_FILE: clouds,
-      OS_CLOUD: "sim",
-      K_SINK: `${receiver.url}/`,
-      CTS_FROM: "60",
-      PORT: "0",
-      ...tuning,
-      ...nodeOptions(),
-      ...variant.env,
-    });
+    const child = killedOnInterrupt(
+      startNode([...args, "--once"], {
+        name: "cts_exporter",
+        env: {
+          OS_CLIENT_CONFIG_FILE: clouds,
+          OS_CLOUD: "sim",
+          K_SINK: `${receiver.url}/`,
+          CTS_FROM: "60",
+          PORT: "0",
+          ...tuning,
+          ...nodeOptions(),
+          ...variant.env,
+        },
+      }),
+    );
     const cpu = meterCpu({
       exporter: child.child.pid,
       receiver: receiver.process.child.pid,
@@ -195,7 +197,7 @@ export async function runExporterScenario(
     const cycleMs = summary?.durationMs ?? wallMs;
     const eventsPerSecond = rate(received.events, cycleMs);
     const flags = [...args, ...(nodeOptions()["NODE_OPTIONS"]?.split(" ") ?? [])]
-      .filter((arg) => arg.startsWith("--") && !TSX.includes(arg))
+      .filter((arg) => arg.startsWith("--") && !(FROM_SOURCES as readonly string[]).includes(arg))
       .join(" ");
     return {
       scenario,
