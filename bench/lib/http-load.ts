@@ -9,7 +9,7 @@ export interface Shot {
   readonly events: number;
 }
 
-interface LoadOptions {
+export interface LoadOptions {
   readonly url: string;
   readonly concurrency: number;
   /** Stop sending new requests after this many ms; requests in flight are still counted. */

@@ -20,3 +20,35 @@ export const round = (value: number, digits = 0): number => {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
 };
+
+/** Spreads `{ [key]: value }` only when there is a value (exactOptionalPropertyTypes). */
+export function optional<K extends string>(
+  key: K,
+  value: number | undefined,
+): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+}
+
+/** A timed run: events done, its duration and each request's (or event's) latency. */
+export interface TimedRun {
+  readonly events: number;
+  readonly elapsedMs: number;
+  readonly latenciesMs: readonly number[];
+}
+
+/** What every measurement reports of a run, in the order the results list them. */
+export function throughput(run: TimedRun): {
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  p50Ms?: number;
+  p99Ms?: number;
+} {
+  return {
+    events: run.events,
+    seconds: run.elapsedMs / 1000,
+    eventsPerSecond: rate(run.events, run.elapsedMs),
+    ...optional("p50Ms", percentile(run.latenciesMs, 50)),
+    ...optional("p99Ms", percentile(run.latenciesMs, 99)),
+  };
+}

@@ -2,9 +2,8 @@ import type { Driver } from "neo4j-driver";
 import { cpuMsPerEvent, meterCpu } from "../lib/cpu.js";
 import { originalParams, writeLikeOriginal, type OriginalParams } from "../lib/original-pattern.js";
 import { formatNumber, log, progress } from "../lib/progress.js";
-import { percentile, rate } from "../lib/stats.js";
+import { throughput } from "../lib/stats.js";
 import type { BenchContext, ScenarioResult } from "../lib/types.js";
-import { optional } from "./sink-http.js";
 
 /** Events written the original's way, in order, one transaction each, until the bound. */
 interface OriginalRun {
@@ -70,11 +69,7 @@ export async function baseline(context: BenchContext): Promise<ScenarioResult> {
   const cores = cpu.stop();
   return {
     scenario: "baseline",
-    events: run.events,
-    seconds: run.elapsedMs / 1000,
-    eventsPerSecond: rate(run.events, run.elapsedMs),
-    ...optional("p50Ms", percentile(run.latenciesMs, 50)),
-    ...optional("p99Ms", percentile(run.latenciesMs, 99)),
+    ...throughput(run),
     complete: run.events === plan.events,
     note: `1 tx/event, no index; ${run.errors} errors`,
     details: {

@@ -2,9 +2,8 @@ import { binaryShots } from "../lib/encode.js";
 import { postAll } from "../lib/http-load.js";
 import { formatNumber, log } from "../lib/progress.js";
 import { startSinkProcess, writeDelta } from "../lib/sink-process.js";
-import { percentile, rate, ratio, round } from "../lib/stats.js";
+import { percentile, rate, ratio, round, throughput } from "../lib/stats.js";
 import type { BenchContext, ScenarioResult } from "../lib/types.js";
-import { optional } from "./sink-http.js";
 
 /** Events of the cold phase: what a new pod meets first. */
 const COLD_EVENTS = 1_000;
@@ -22,9 +21,7 @@ export async function coldStart(context: BenchContext): Promise<ScenarioResult> 
   const [db, events] = [await context.db(), await context.events()];
   await db.reset();
   const launched = performance.now();
-  const sink = await startSinkProcess(db, {
-    ...(plan.cpuProfileDir === undefined ? {} : { cpuProfileDir: plan.cpuProfileDir }),
-  });
+  const sink = await startSinkProcess(db, { cpuProfileDir: plan.cpuProfileDir });
   const startupMs = performance.now() - launched;
   try {
     const boundMs = plan.boundsSeconds["cold-start"] * 1000;
@@ -50,11 +47,7 @@ export async function coldStart(context: BenchContext): Promise<ScenarioResult> 
     const firstMs = cold.latenciesMs[0];
     return {
       scenario: "cold-start",
-      events: cold.events,
-      seconds: cold.elapsedMs / 1000,
-      eventsPerSecond: coldRate,
-      ...optional("p50Ms", percentile(cold.latenciesMs, 50)),
-      ...optional("p99Ms", percentile(cold.latenciesMs, 99)),
+      ...throughput(cold),
       complete: cold.complete && warm.complete,
       note:
         `binary, ${load.concurrency} conns; warm ${formatNumber(warmRate)} events/s = ` +

@@ -1,15 +1,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { cpuMsPerEvent, meterCpu } from "../lib/cpu.js";
 import { batchShots, binaryShots } from "../lib/encode.js";
-import { postAll, type LoadResult, type Shot } from "../lib/http-load.js";
+import { postAll, type Shot } from "../lib/http-load.js";
 import { buildOriginalSink, ORIGINAL_PORT, startOriginalSink } from "../lib/original-sink.js";
 import { formatNumber, log } from "../lib/progress.js";
-import { startSinkProcess, writeDelta } from "../lib/sink-process.js";
-import { percentile, rate, round } from "../lib/stats.js";
+import { sinkRunDetails, withFreshSink } from "../lib/sink-process.js";
+import { rate, round, throughput } from "../lib/stats.js";
 import type { BenchContext, ScenarioName, ScenarioResult } from "../lib/types.js";
 import type { BenchNeo4j } from "../lib/bench-neo4j.js";
 import type { BenchEvent, EventSet } from "../lib/event-set.js";
-import { BATCH_BODY_LIMIT, optional } from "./sink-http.js";
+import { BATCH_BODY_LIMIT } from "./sink-http.js";
 
 /** Events each side gets, unmeasured, before its measured events: the same ones for both. */
 const PEER_WARMUP = 500;
@@ -39,13 +39,6 @@ async function waitForActions(
     if (performance.now() > deadline) return undefined;
     await sleep(POLL_MS);
   }
-}
-
-function latencyFigures(load: LoadResult) {
-  return {
-    ...optional("p50Ms", percentile(load.latenciesMs, 50)),
-    ...optional("p99Ms", percentile(load.latenciesMs, 99)),
-  };
 }
 
 /**
@@ -82,10 +75,8 @@ export async function originalSink(context: BenchContext): Promise<ScenarioResul
     const stored = (await db.count("ACTION")) - warmup.length;
     return {
       scenario: "original",
-      events: stored,
-      seconds: elapsedMs / 1000,
-      eventsPerSecond: rate(stored, elapsedMs),
-      ...latencyFigures(sent),
+      // Graph-complete time over the events stored; the latencies are the acknowledgements'.
+      ...throughput({ events: stored, elapsedMs, latenciesMs: sent.latenciesMs }),
       complete: done !== undefined,
       note:
         `Go original ${build.commit.slice(0, 7)}, binary (its only mode), ${load.concurrency} conns, ` +
@@ -122,32 +113,24 @@ interface PeerMode {
 }
 
 /** Ours under the original's conditions: fresh database and sink, same events and connections. */
-async function runPeer(context: BenchContext, mode: PeerMode): Promise<ScenarioResult> {
+function runPeer(context: BenchContext, mode: PeerMode): Promise<ScenarioResult> {
   const { plan } = context;
-  const [db, events] = [await context.db(), await context.events()];
-  const { measured, warmup } = peerEvents(context, events);
-  await db.reset();
-  const sink = await startSinkProcess(db, {
-    env: mode.env,
-    ...(plan.cpuProfileDir === undefined ? {} : { cpuProfileDir: plan.cpuProfileDir }),
-  });
-  try {
+  return withFreshSink(context, mode.env, async ({ sink, db, events }) => {
+    const { measured, warmup } = peerEvents(context, events);
     const boundMs = plan.boundsSeconds[mode.scenario] * 1000;
-    const load = { url: sink.url, concurrency: plan.peerConcurrency, boundMs };
-    await postAll(mode.shots(warmup), { ...load, label: `${mode.scenario} warm-up` });
-    const before = await sink.writeStats();
-    const cpu = meterCpu({ neo4j: db.pid, sink: sink.pid, client: process.pid });
+    const load = { concurrency: plan.peerConcurrency, boundMs };
+    await postAll(mode.shots(warmup), {
+      ...load,
+      url: sink.url,
+      label: `${mode.scenario} warm-up`,
+    });
     // The sink answers 202 only after the commit: the last 202 is graph-complete time.
-    const sent = await postAll(mode.shots(measured), { ...load, label: mode.scenario });
-    const cores = cpu.stop();
-    const writes = writeDelta(before, await sink.writeStats(), sent.elapsedMs);
+    const run = await sink.measure(mode.shots(measured), { ...load, label: mode.scenario });
+    const { load: sent, writes } = run;
     const stored = (await db.count("Action")) - warmup.length;
     return {
       scenario: mode.scenario,
-      events: sent.events,
-      seconds: sent.elapsedMs / 1000,
-      eventsPerSecond: rate(sent.events, sent.elapsedMs),
-      ...latencyFigures(sent),
+      ...throughput(sent),
       complete: sent.complete && stored === measured.length,
       note:
         `${mode.mode}, ${load.concurrency} conns, graph-complete; ` +
@@ -155,18 +138,11 @@ async function runPeer(context: BenchContext, mode: PeerMode): Promise<ScenarioR
       details: {
         offered: measured.length,
         actionsStored: stored,
-        requests: sent.requests,
-        failures: sent.failures,
-        concurrency: load.concurrency,
-        sinkWrites: writes,
-        cpuCores: cores,
-        neo4jCpuMsPerEvent: cpuMsPerEvent(cores["neo4j"], sent.elapsedMs, sent.events),
+        ...sinkRunDetails(run, load.concurrency),
         warmupEvents: warmup.length,
       },
     };
-  } finally {
-    await sink.stop();
-  }
+  });
 }
 
 /** Ours in binary mode beside the original. */

@@ -4,7 +4,7 @@ import { binaryShots } from "../lib/encode.js";
 import { postAll, type LoadResult, type Shot } from "../lib/http-load.js";
 import { formatNumber, log } from "../lib/progress.js";
 import { startSinkProcess, type SinkProcess } from "../lib/sink-process.js";
-import { percentile, rate, round } from "../lib/stats.js";
+import { optional, round, throughput } from "../lib/stats.js";
 import type { BenchContext, ScenarioResult } from "../lib/types.js";
 
 /** Replica counts measured, each on the same Neo4j with the same offered load. */
@@ -17,8 +17,8 @@ interface ReplicaStep {
   readonly eventsPerSecond: number;
   /** eventsPerSecond over that of one replica. */
   readonly ratio: number;
-  readonly p50Ms: number | undefined;
-  readonly p99Ms: number | undefined;
+  readonly p50Ms?: number;
+  readonly p99Ms?: number;
   readonly complete: boolean;
   /** Answers other than 202 (503s included: the load generator retries them). */
   readonly failures: Record<string, number>;
@@ -116,11 +116,7 @@ async function measure(
     const busy = Object.values(cpuCores).reduce((sum, value) => sum + value, 0);
     return {
       replicas,
-      events: load.events,
-      seconds: load.elapsedMs / 1000,
-      eventsPerSecond: rate(load.events, load.elapsedMs),
-      p50Ms: percentile(load.latenciesMs, 50),
-      p99Ms: percentile(load.latenciesMs, 99),
+      ...throughput(load),
       complete: load.complete,
       failures: load.failures,
       contentionRetries: retriesAfter.reduce(
@@ -161,8 +157,8 @@ export async function replicas(context: BenchContext): Promise<ScenarioResult> {
     events: best.events,
     seconds: best.seconds,
     eventsPerSecond: best.eventsPerSecond,
-    ...(best.p50Ms === undefined ? {} : { p50Ms: best.p50Ms }),
-    ...(best.p99Ms === undefined ? {} : { p99Ms: best.p99Ms }),
+    ...optional("p50Ms", best.p50Ms),
+    ...optional("p99Ms", best.p99Ms),
     complete: steps.every((step) => step.complete),
     note: steps
       .map(

@@ -8,12 +8,12 @@ import { growOriginalGraph } from "../lib/original-growth.js";
 import { ORIGINAL_EVENT_QUERY, originalParams } from "../lib/original-pattern.js";
 import { profileStatements, type ProfileSummary } from "../lib/profile.js";
 import { formatNumber, log } from "../lib/progress.js";
-import { startSinkProcess, writeDelta } from "../lib/sink-process.js";
+import { startSinkProcess } from "../lib/sink-process.js";
 import { growWithSinkWrites } from "../lib/sink-writes.js";
-import { percentile, rate, ratio, round } from "../lib/stats.js";
+import { optional, ratio, round, throughput } from "../lib/stats.js";
 import type { BenchContext, BenchPlan, ScenarioResult } from "../lib/types.js";
 import { runLikeOriginal } from "./baseline.js";
-import { BATCH_BODY_LIMIT, optional } from "./sink-http.js";
+import { BATCH_BODY_LIMIT } from "./sink-http.js";
 
 /** One measurement at one graph size. */
 interface ScalingStep {
@@ -78,19 +78,12 @@ async function scaleOurs(db: BenchNeo4j, events: EventSet, plan: BenchPlan): Pro
       log(`scaling (ours): measuring at ${formatNumber(actions)} actions`);
       const shots = batchShots(events.slice(cursor, plan.scalingMeasureEvents), plan.batchSize);
       cursor += plan.scalingMeasureEvents;
-      const before = await sink.writeStats();
-      const cpu = meterCpu({ neo4j: db.pid, sink: sink.pid, client: process.pid });
-      const load = await postAll(shots, { ...post, label: `ours @ ${formatNumber(actions)}` });
-      const cores = cpu.stop();
-      const writes = writeDelta(before, await sink.writeStats(), load.elapsedMs);
+      const label = `ours @ ${formatNumber(actions)}`;
+      const { load, writes, cores } = await sink.measure(shots, { ...post, label });
       steps.push({
         target,
         actions,
-        events: load.events,
-        seconds: load.elapsedMs / 1000,
-        eventsPerSecond: rate(load.events, load.elapsedMs),
-        ...optional("p50Ms", percentile(load.latenciesMs, 50)),
-        ...optional("p99Ms", percentile(load.latenciesMs, 99)),
+        ...throughput(load),
         dbHitsPerEvent: profile.dbHits / sample.actions.length,
         planWarnings: profile.warnings,
         planTop: profile.top,
@@ -142,11 +135,7 @@ async function scaleOriginal(db: BenchNeo4j, events: EventSet, plan: BenchPlan):
     steps.push({
       target,
       actions,
-      events: run.events,
-      seconds: run.elapsedMs / 1000,
-      eventsPerSecond: rate(run.events, run.elapsedMs),
-      ...optional("p50Ms", percentile(run.latenciesMs, 50)),
-      ...optional("p99Ms", percentile(run.latenciesMs, 99)),
+      ...throughput(run),
       dbHitsPerEvent: profile.dbHits,
       planWarnings: profile.warnings,
       planTop: profile.top,
