@@ -36,6 +36,17 @@ function cleanLabels(labels: Readonly<Partial<Record<string, string | number>>>)
 
 const keyOf = (labels: Labels) => JSON.stringify(Object.entries(labels).sort());
 
+/** What every bridged metric has: its prom-client help, no unit, double values, cumulative. */
+function describe(
+  metric: PromMetricJson,
+  name = metric.name,
+): Pick<MetricData, "descriptor" | "aggregationTemporality"> {
+  return {
+    descriptor: { name, description: metric.help, unit: "", valueType: ValueType.DOUBLE },
+    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+  };
+}
+
 function histogramOf(metric: PromMetricJson, times: { start: HrTime; now: HrTime }): MetricData {
   interface Series {
     labels: Labels;
@@ -59,13 +70,7 @@ function histogramOf(metric: PromMetricJson, times: { start: HrTime; now: HrTime
     else if (value.metricName?.endsWith("_count") === true) entry.count = value.value;
   }
   return {
-    descriptor: {
-      name: metric.name,
-      description: metric.help,
-      unit: "",
-      valueType: ValueType.DOUBLE,
-    },
-    aggregationTemporality: AggregationTemporality.CUMULATIVE,
+    ...describe(metric),
     dataPointType: DataPointType.HISTOGRAM,
     dataPoints: [...series.values()].map((entry) => {
       const sorted = entry.buckets.sort((a, b) => a.le - b.le);
@@ -110,26 +115,14 @@ export function promToMetricData(
     }));
     if (type === "counter") {
       data.push({
-        descriptor: {
-          name: metric.name.replace(/_total$/, ""),
-          description: metric.help,
-          unit: "",
-          valueType: ValueType.DOUBLE,
-        },
-        aggregationTemporality: AggregationTemporality.CUMULATIVE,
+        ...describe(metric, metric.name.replace(/_total$/, "")),
         dataPointType: DataPointType.SUM,
         isMonotonic: true,
         dataPoints: points,
       });
     } else if (type === "gauge") {
       data.push({
-        descriptor: {
-          name: metric.name,
-          description: metric.help,
-          unit: "",
-          valueType: ValueType.DOUBLE,
-        },
-        aggregationTemporality: AggregationTemporality.CUMULATIVE,
+        ...describe(metric),
         dataPointType: DataPointType.GAUGE,
         dataPoints: points,
       });
