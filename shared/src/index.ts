@@ -35,6 +35,7 @@ export { signHttpRequest, verifyRequestSignature } from "./otc/signer.js";
 export type { AkSkCredentials, SignatureFailure } from "./otc/signer.js";
 export { backoffDelay, parseRetryAfter, retry } from "./retry.js";
 export type { RetryEvent, RetryOptions } from "./retry.js";
+export { promMetricsOn } from "./telemetry/prom-metrics.js";
 export { exportPromRegistry, startTelemetry, telemetryActive } from "./telemetry/start.js";
 export { contextFromTraceparent, traceContextFields } from "./telemetry/trace-context.js";
 export type { TraceContextFields } from "./telemetry/trace-context.js";

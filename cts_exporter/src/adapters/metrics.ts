@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Registry } from "prom-client";
+import { promMetricsOn } from "@cts/shared";
 import type { ExporterMetrics } from "../core/ports.js";
 
 interface PromMetrics extends ExporterMetrics {
@@ -16,66 +17,56 @@ const PROJECT_LABELS = ["project", "region"];
 export function createMetrics(now: () => number = Date.now): PromMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "cts_exporter_" });
-  const registers = [registry];
-  const collected = new Counter({
-    name: "cts_exporter_traces_collected_total",
-    help: "Traces read from CTS",
+  const metric = promMetricsOn(registry);
+  const collected = metric.counter("cts_exporter_traces_collected_total", "Traces read from CTS", {
     labelNames: PROJECT_LABELS,
-    registers,
   });
-  const delivered = new Counter({
-    name: "cts_exporter_events_delivered_total",
-    help: "Events acknowledged by the sink, by HTTP status",
-    labelNames: ["status", ...PROJECT_LABELS],
-    registers,
-  });
-  const failed = new Counter({
-    name: "cts_exporter_events_failed_total",
-    help: "Events not delivered in a cycle (they are sent again later), by reason (refused_<status>, retries_exhausted, rejected_400 or invalid_event with no dead-letter file)",
-    labelNames: ["reason", ...PROJECT_LABELS],
-    registers,
-  });
-  const deadLettered = new Counter({
-    name: "cts_exporter_events_dead_lettered_total",
-    help: "Events written to CTS_DEAD_LETTER_FILE instead of the sink, by reason (rejected_400, invalid_event)",
-    labelNames: ["reason", ...PROJECT_LABELS],
-    registers,
-  });
-  const retries = new Counter({
-    name: "cts_exporter_retries_total",
-    help: "Delivery retries, by the status or error that caused them",
-    labelNames: ["reason", ...PROJECT_LABELS],
-    registers,
-  });
-  const duplicates = new Counter({
-    name: "cts_exporter_duplicates_skipped_total",
-    help: "Traces skipped because they were already delivered (window overlap)",
-    labelNames: PROJECT_LABELS,
-    registers,
-  });
-  const invalid = new Counter({
-    name: "cts_exporter_invalid_traces_total",
-    help: "Traces CTS returned that failed validation and were skipped",
-    registers,
-  });
-  const cycles = new Histogram({
-    name: "cts_exporter_cycle_duration_seconds",
-    help: "Duration of poll-and-deliver cycles",
-    labelNames: ["outcome", ...PROJECT_LABELS],
-    buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900],
-    registers,
-  });
+  const delivered = metric.counter(
+    "cts_exporter_events_delivered_total",
+    "Events acknowledged by the sink, by HTTP status",
+    { labelNames: ["status", ...PROJECT_LABELS] },
+  );
+  const failed = metric.counter(
+    "cts_exporter_events_failed_total",
+    "Events not delivered in a cycle (they are sent again later), by reason (refused_<status>, retries_exhausted, rejected_400 or invalid_event with no dead-letter file)",
+    { labelNames: ["reason", ...PROJECT_LABELS] },
+  );
+  const deadLettered = metric.counter(
+    "cts_exporter_events_dead_lettered_total",
+    "Events written to CTS_DEAD_LETTER_FILE instead of the sink, by reason (rejected_400, invalid_event)",
+    { labelNames: ["reason", ...PROJECT_LABELS] },
+  );
+  const retries = metric.counter(
+    "cts_exporter_retries_total",
+    "Delivery retries, by the status or error that caused them",
+    { labelNames: ["reason", ...PROJECT_LABELS] },
+  );
+  const duplicates = metric.counter(
+    "cts_exporter_duplicates_skipped_total",
+    "Traces skipped because they were already delivered (window overlap)",
+    { labelNames: PROJECT_LABELS },
+  );
+  const invalid = metric.counter(
+    "cts_exporter_invalid_traces_total",
+    "Traces CTS returned that failed validation and were skipped",
+  );
+  const cycles = metric.histogram(
+    "cts_exporter_cycle_duration_seconds",
+    "Duration of poll-and-deliver cycles",
+    { labelNames: ["outcome", ...PROJECT_LABELS], buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 900] },
+  );
   const checkpoints = new Map<string, { labels: Record<string, string>; value: number }>();
-  new Gauge({
-    name: "cts_exporter_checkpoint_age_seconds",
-    help: "Seconds since the checkpoint (everything before it was delivered); absent before the first success",
-    labelNames: PROJECT_LABELS,
-    registers,
-    collect() {
-      for (const { labels, value } of checkpoints.values())
-        this.set(labels, (now() - value) / 1000);
+  metric.gauge(
+    "cts_exporter_checkpoint_age_seconds",
+    "Seconds since the checkpoint (everything before it was delivered); absent before the first success",
+    {
+      labelNames: PROJECT_LABELS,
+      collect() {
+        for (const { labels, value } of checkpoints.values())
+          this.set(labels, (now() - value) / 1000);
+      },
     },
-  });
+  );
   const bind = (labels: Record<string, string>): ExporterMetrics => ({
     tracesCollected: (count) => {
       collected.inc(labels, count);
