@@ -11,6 +11,7 @@ import {
   SpanStatusCode,
   trace,
   type Span,
+  type SpanOptions,
 } from "@opentelemetry/api";
 import { telemetryActive, traceContextFields, type TraceContextFields } from "@cts/shared";
 import type { CycleSummary } from "./core/cycle.js";
@@ -52,6 +53,29 @@ function failed(span: Span, error: unknown): void {
 }
 
 /**
+ * Runs `run` in a new active span that `annotate` describes from the result; a throw marks the
+ * span failed and passes on. The span ends either way.
+ */
+function inSpan<T>(
+  { name, ...options }: SpanOptions & { readonly name: string },
+  run: () => Promise<T>,
+  annotate: (span: Span, result: T) => void,
+): Promise<T> {
+  return tracer().startActiveSpan(name, options, async (span) => {
+    try {
+      const result = await run();
+      annotate(span, result);
+      return result;
+    } catch (error) {
+      failed(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/**
  * Runs one poll cycle as the root span `cts_exporter.cycle` of a new trace; the CTS requests and
  * deliveries made during it become its children.
  */
@@ -60,33 +84,26 @@ export function traceCycle(
   run: () => Promise<CycleSummary>,
 ): Promise<CycleSummary> {
   if (!telemetryActive()) return run();
-  return tracer().startActiveSpan(
-    "cts_exporter.cycle",
-    { kind: SpanKind.INTERNAL, root: true, attributes: { "cts.tracker": tracker } },
-    async (span) => {
-      try {
-        const summary = await run();
-        span.setAttributes({
-          "cts.window.from": new Date(summary.window.from).toISOString(),
-          "cts.window.to": new Date(summary.window.to).toISOString(),
-          "cts.traces.collected": summary.collected,
-          "cts.events.sent": summary.sent,
-          "cts.events.failed": summary.failed,
-          "cts.events.rejected": summary.rejected,
-          "cts.traces.duplicates": summary.duplicates,
-        });
-        if (!summary.ok) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: summary.error ?? "incomplete" });
-        }
-        return summary;
-      } catch (error) {
-        failed(span, error);
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
-  );
+  const cycle = {
+    name: "cts_exporter.cycle",
+    kind: SpanKind.INTERNAL,
+    root: true,
+    attributes: { "cts.tracker": tracker },
+  };
+  return inSpan(cycle, run, (span, summary) => {
+    span.setAttributes({
+      "cts.window.from": new Date(summary.window.from).toISOString(),
+      "cts.window.to": new Date(summary.window.to).toISOString(),
+      "cts.traces.collected": summary.collected,
+      "cts.events.sent": summary.sent,
+      "cts.events.failed": summary.failed,
+      "cts.events.rejected": summary.rejected,
+      "cts.traces.duplicates": summary.duplicates,
+    });
+    if (!summary.ok) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: summary.error ?? "incomplete" });
+    }
+  });
 }
 
 /**
@@ -98,34 +115,23 @@ export function traceOtcRequest<T extends { readonly response: { readonly status
   run: () => Promise<T>,
 ): Promise<T> {
   if (!telemetryActive()) return run();
-  return tracer().startActiveSpan(
-    request.method,
-    {
-      kind: SpanKind.CLIENT,
-      attributes: {
-        "http.request.method": request.method,
-        ...serverAttributes(request.url),
-        "otc.request": request.what,
-      },
+  const client = {
+    name: request.method,
+    kind: SpanKind.CLIENT,
+    attributes: {
+      "http.request.method": request.method,
+      ...serverAttributes(request.url),
+      "otc.request": request.what,
     },
-    async (span) => {
-      try {
-        const answer = await run();
-        const status = answer.response.status;
-        span.setAttribute("http.response.status_code", status);
-        if (status >= 400) {
-          span.setAttribute("error.type", String(status));
-          span.setStatus({ code: SpanStatusCode.ERROR });
-        }
-        return answer;
-      } catch (error) {
-        failed(span, error);
-        throw error;
-      } finally {
-        span.end();
-      }
-    },
-  );
+  };
+  return inSpan(client, run, (span, answer) => {
+    const status = answer.response.status;
+    span.setAttribute("http.response.status_code", status);
+    if (status >= 400) {
+      span.setAttribute("error.type", String(status));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
+  });
 }
 
 /**
