@@ -116,6 +116,7 @@ export async function startSink(
     await waitForNeo4j(driver, neo4jConfig, { timeoutMs: settings.startupTimeoutMs, logger });
     const store = createGraphStore(driver, neo4jConfig, {
       maxBatchEvents: settings.batchMaxEvents,
+      logger,
     });
     await store.ensureSchema();
     const registry = deps.registry ?? new Registry();
