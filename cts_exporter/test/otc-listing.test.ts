@@ -224,7 +224,7 @@ describe("listTraces: failures on the way", () => {
 });
 
 describe("listTraces: what CTS returns", () => {
-  test("invalid traces are skipped, reported with id and reason, and counted", async (t) => {
+  test("invalid traces are not yielded; they are reported with id and reason, and counted", async (t) => {
     const sim = await simulatorFor(t);
     const now = sim.clock.now();
     const time = now - 10_000;

@@ -48,7 +48,7 @@ export function createMetrics(now: () => number = Date.now): PromMetrics {
   );
   const invalid = metric.counter(
     "cts_exporter_invalid_traces_total",
-    "Traces CTS returned that failed validation and were skipped",
+    "Entries CTS listed that are not valid traces (written to the dead-letter file, or the cycle fails)",
   );
   const cycles = metric.histogram(
     "cts_exporter_cycle_duration_seconds",

@@ -11,6 +11,7 @@ import type {
   DeadLetter,
   EventTransport,
   ExporterMetrics,
+  InvalidListing,
   TraceEvent,
 } from "./ports.js";
 import { SeenIds } from "./seen-ids.js";
@@ -36,15 +37,29 @@ function fakeCts(clock: { now(): number }) {
         recorded: time + recordDelayMs,
       });
     },
+    /** An entry that fails CTS validation (here: a trace_name that is not text). */
+    addInvalid(id: string, time: number) {
+      traces.push({ raw: { trace_id: id, trace_name: 42, time }, recorded: time });
+    },
     source: {
       origin,
-      async *listTraces(window: TimeWindow) {
+      async *listTraces(
+        window: TimeWindow,
+        options?: { onInvalid?: (invalid: InvalidListing) => void },
+      ) {
         const visible = traces
           .filter((t) => t.recorded <= clock.now() && inWindow(Number(t.raw["time"]), window))
           .sort((a, b) => Number(b.raw["time"]) - Number(a.raw["time"]));
         for (const t of visible) {
           await Promise.resolve();
-          yield { trace: CtsTrace.parse(t.raw), raw: t.raw };
+          const parsed = CtsTrace.safeParse(t.raw);
+          if (parsed.success) yield { trace: parsed.data, raw: t.raw };
+          else
+            options?.onInvalid?.({
+              traceId: String(t.raw["trace_id"]),
+              reason: "trace_name: expected string",
+              raw: t.raw,
+            });
         }
       },
     },
@@ -394,7 +409,47 @@ describe("no silent loss", () => {
     const [letter] = deadLetters.letters;
     assert.ok(letter !== undefined && "trace" in letter);
     assert.equal(letter.reason, "invalid_event");
-    assert.equal(letter.trace["trace_id"], "t1");
+    assert.equal((letter.trace as RawCtsTrace)["trace_id"], "t1");
+  });
+
+  test("an entry CTS lists that is not a valid trace goes to the dead-letter file whole, and the checkpoint moves on", async () => {
+    const { cts, sink, state, deadLetters, cycle } = setup();
+    cts.add("good-1", T0 - MIN);
+    cts.addInvalid("broken", T0 - 2 * MIN);
+    cts.add("good-2", T0 - 3 * MIN);
+    cts.addInvalid("broken-last", T0 - 4 * MIN);
+    const summary = await cycle();
+    assert.equal(summary.ok, true);
+    assert.equal(summary.collected, 4);
+    assert.equal(summary.sent, 2);
+    assert.equal(summary.rejected, 2);
+    assert.equal(summary.allDelivered, false, "--once exits 1: something needs an operator");
+    assert.deepEqual(sink.received.sort(), ["good-1", "good-2"]);
+    assert.deepEqual(
+      deadLetters.letters.map((letter) => [letter.reason, letter.id]),
+      [
+        ["invalid_event", "broken"],
+        ["invalid_event", "broken-last"],
+      ],
+    );
+    const [letter] = deadLetters.letters;
+    assert.ok(letter !== undefined && "trace" in letter);
+    assert.deepEqual(letter.trace, { trace_id: "broken", trace_name: 42, time: T0 - 2 * MIN });
+    assert.match(letter.error, /^not a valid CTS trace: trace_name/);
+    assert.equal(state.checkpoint, summary.window.to);
+  });
+
+  test("without a dead-letter file, an invalid entry fails the cycle and the checkpoint stays", async () => {
+    const { cts, deps, state } = setup();
+    cts.add("good-1", T0 - MIN);
+    cts.addInvalid("broken", T0 - 2 * MIN);
+    const summary = await runCycle({ ...deps, deadLetters: undefined }, state, {
+      ...options,
+      signal: new AbortController().signal,
+    });
+    assert.equal(summary.ok, false);
+    assert.equal(state.checkpoint, undefined);
+    assert.match(summary.error ?? "", /event broken was rejected .*CTS_DEAD_LETTER_FILE is unset/);
   });
 
   for (const status of [301, 401, 403, 405, 413, 415, 431, 451]) {

@@ -1,7 +1,7 @@
 import { traceToCloudEvent } from "@cts/shared";
 import { deliver, type RetryPolicy } from "./deliver.js";
 import { Limiter } from "./limiter.js";
-import type { CoreDeps, DeadLetter, ListedTrace, TraceEvent } from "./ports.js";
+import type { CoreDeps, DeadLetter, InvalidListing, ListedTrace, TraceEvent } from "./ports.js";
 import type { SeenIds } from "./seen-ids.js";
 import {
   forgetBefore,
@@ -279,6 +279,27 @@ class CycleRun {
     }
   }
 
+  /**
+   * Entries CTS listed that are not valid traces (the lister logged them): dead-lettered like a
+   * trace that cannot become an event, or the cycle fails and the checkpoint stays. Never
+   * skipped: the window would count as complete without them.
+   */
+  async deadLetterInvalid(invalid: readonly InvalidListing[]): Promise<void> {
+    for (const entry of invalid) {
+      this.counts.collected++;
+      const kept = await this.deadLetter({
+        reason: "invalid_event",
+        id: entry.traceId ?? "(no trace_id)",
+        error: `not a valid CTS trace: ${entry.reason}`,
+        trace: entry.raw,
+      });
+      if (!kept) {
+        this.counts.failed++;
+        return;
+      }
+    }
+  }
+
   /** Sends a batch within the concurrency limit; a batch that never went out is forgotten. */
   async dispatch(limiter: Limiter, batch: readonly Item[]): Promise<void> {
     try {
@@ -310,11 +331,15 @@ class CycleRun {
       pending = [];
       if (batch.length > 0) await this.dispatch(limiter, batch);
     };
+    const invalid: InvalidListing[] = [];
+    const onInvalid = (entry: InvalidListing) => invalid.push(entry);
     try {
       for await (const listed of this.#deps.source.listTraces(sub, {
         tracker,
         signal: this.signal,
+        onInvalid,
       })) {
+        if (invalid.length > 0) await this.deadLetterInvalid(invalid.splice(0));
         if (this.signal.aborted) break;
         const item = this.admit(listed);
         if (item === undefined) continue;
@@ -325,7 +350,10 @@ class CycleRun {
         pending.push(item);
         if (pending.length >= batchSize) await flush();
       }
-      if (!this.signal.aborted) await flush();
+      if (!this.signal.aborted) {
+        await flush();
+        if (invalid.length > 0) await this.deadLetterInvalid(invalid.splice(0));
+      }
     } catch (listingError) {
       this.error ??= message(listingError);
     }

@@ -9,12 +9,32 @@ export interface ListedTrace {
   readonly raw: RawCtsTrace;
 }
 
+/**
+ * An entry of a CTS page that is not a valid trace. It is not yielded, but handed over whole so
+ * it can go to the dead-letter file: skipping it would lose it without a trace.
+ */
+export interface InvalidListing {
+  readonly traceId: string | undefined;
+  /** The fields at fault and why; never their values. */
+  readonly reason: string;
+  /** The entry exactly as CTS sent it (not always an object). */
+  readonly raw: unknown;
+}
+
 /** The CTS side: lists the traces of a window, newest first, page by page. */
 export interface TraceSource {
   readonly origin: TraceOrigin;
+  /**
+   * `onInvalid` is called, before the next valid trace is yielded, for each entry of the window
+   * that is not a valid trace.
+   */
   listTraces(
     window: TimeWindow,
-    options: { tracker: string; signal?: AbortSignal },
+    options: {
+      tracker: string;
+      signal?: AbortSignal;
+      onInvalid?: (invalid: InvalidListing) => void;
+    },
   ): AsyncIterable<ListedTrace>;
 }
 
@@ -54,11 +74,15 @@ export type DeadLetter =
       readonly event: TraceEvent;
     }
   | {
-      /** `invalid_event`: the trace cannot be turned into a valid CloudEvent. */
+      /**
+       * `invalid_event`: the trace cannot be turned into a valid CloudEvent, or CTS listed an
+       * entry that is not a valid trace.
+       */
       readonly reason: string;
       readonly id: string;
       readonly error: string;
-      readonly trace: RawCtsTrace;
+      /** As CTS sent it: an object, or whatever else a page held in its place. */
+      readonly trace: unknown;
     };
 
 /**

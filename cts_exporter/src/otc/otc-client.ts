@@ -14,7 +14,7 @@ export interface OtcClient extends TraceSource {
   /** CTS v3 endpoint (with project id), region, project id and domain id for the events. */
   readonly origin: TraceOrigin;
   readonly authMethod: AuthMethod;
-  /** How many listed traces failed validation and were skipped, since creation. */
+  /** How many listed entries failed validation (not yielded; see `onInvalid`), since creation. */
   readonly invalidTraces: number;
   /** The enabled projects IAM lets these credentials scope to (`GET /v3/auth/projects`). */
   accessibleProjects(): Promise<{ readonly id: string; readonly name: string }[]>;

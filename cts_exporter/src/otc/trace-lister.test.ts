@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { createLogger } from "@cts/shared";
 import { createOtcHttp, type Authenticator } from "./otc-http.js";
+import type { InvalidListing } from "../core/ports.js";
 import { listTraces, type InvalidTrace } from "./trace-lister.js";
 
 /**
@@ -40,11 +41,11 @@ function lister(
     fetch: fetchImpl,
     retry: { baseDelayMs: 1, maxDelayMs: 2 },
   });
-  return (window = { from: T - 60_000, to: T }) =>
+  return (window = { from: T - 60_000, to: T }, onInvalid?: (invalid: InvalidListing) => void) =>
     listTraces(
       { http, auth, endpoint: "https://cts.example/v3/p1", logger, onInvalidTrace, now },
       window,
-      { tracker: "system" },
+      { tracker: "system", onInvalid },
     );
 }
 
@@ -191,7 +192,7 @@ describe("trace listing guards", () => {
     assert.equal(script.urls.length, 1);
   });
 
-  test("a page that is not a trace page is CTS_API_REJECTED; a non-object trace is skipped", async () => {
+  test("a page that is not a trace page is CTS_API_REJECTED; a non-object trace is reported, not yielded", async () => {
     const broken = scriptedFetch(() => Response.json({ traces: "nope" }));
     await assert.rejects(collect(lister(broken.fetch)()), {
       code: "CTS_API_REJECTED",
@@ -210,6 +211,13 @@ describe("trace listing guards", () => {
       ["ok"],
     );
     assert.deepEqual(invalid, [{ traceId: undefined, reason: "not a JSON object" }]);
+    const handed: InvalidListing[] = [];
+    await collect(lister(odd.fetch)(undefined, (entry) => handed.push(entry)));
+    assert.deepEqual(
+      handed,
+      [{ traceId: undefined, reason: "not a JSON object", raw: "text" }],
+      "the listing's consumer gets the entry whole, for the dead-letter file",
+    );
   });
 
   test("a 401 is renewed once; a second 401 is CLOUD_AUTH_FAILED, not retried", async () => {

@@ -8,11 +8,11 @@ import {
   type RawCtsTrace,
 } from "@cts/shared";
 import type { z } from "zod";
-import type { ListedTrace } from "../core/ports.js";
+import type { InvalidListing, ListedTrace } from "../core/ports.js";
 import { clampToRetention, type TimeWindow } from "../core/window.js";
 import { CTS_FAILURES, type Authenticator, type OtcHttp } from "./otc-http.js";
 
-/** A trace CTS returned that fails validation; it is skipped, not fatal. */
+/** A trace CTS returned that fails validation: logged, counted and handed to `onInvalid`. */
 export interface InvalidTrace {
   readonly traceId: string | undefined;
   readonly reason: string;
@@ -116,7 +116,11 @@ function brokenPaging(what: string, page: number, endpoint: string): AppError {
 export async function* listTraces(
   deps: TraceListerDeps,
   window: TimeWindow,
-  options: { tracker: string; signal?: AbortSignal | undefined },
+  options: {
+    tracker: string;
+    signal?: AbortSignal | undefined;
+    onInvalid?: ((invalid: InvalidListing) => void) | undefined;
+  },
 ): AsyncGenerator<ListedTrace, void, undefined> {
   const seenMarkers = new Set<string>();
   let previousIds = new Set<string>();
@@ -189,8 +193,9 @@ export async function* listTraces(
       const listed: ListedTrace[] = [];
       for (const raw of traces) {
         const invalid = (reason: InvalidTrace) => {
-          deps.logger.warn(reason, "skipping a trace that is not a valid CTS trace");
+          deps.logger.warn(reason, "CTS listed an entry that is not a valid CTS trace");
           deps.onInvalidTrace(reason);
+          options.onInvalid?.({ ...reason, raw });
         };
         if (!isRecord(raw)) {
           invalid({ traceId: undefined, reason: "not a JSON object" });
