@@ -5,8 +5,8 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createLogger } from "@cts/shared";
-import type { FaultKind, FaultOptions, ScenarioGroup } from "./options.js";
-import { startSimulator } from "./simulator.js";
+import type { FaultKind, FaultOptions, ScenarioGroup, SimulatorOptions } from "./options.js";
+import { startSimulator, type Simulator } from "./simulator.js";
 
 const USAGE = `usage: pnpm simulator [options]
 
@@ -86,8 +86,9 @@ function mixFrom(text: string | undefined): Partial<Record<ScenarioGroup, number
   return mix;
 }
 
-async function main(argv: readonly string[]): Promise<number> {
-  const { values } = parseArgs({
+/** The command line's flags, as parseArgs reads them. */
+function parseCli(argv: readonly string[]) {
+  return parseArgs({
     args: [...argv],
     options: {
       port: { type: "string" },
@@ -111,18 +112,20 @@ async function main(argv: readonly string[]): Promise<number> {
       help: { type: "boolean", short: "h" },
     },
     strict: true,
-  });
-  if (values.help === true) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  }).values;
+}
+
+type CliValues = ReturnType<typeof parseCli>;
+
+/** The simulator the flags ask for; a flag out of range is a UsageError. */
+function simulatorOptions(values: CliValues) {
   const rate = number(values.rate, "rate", 5);
   const seed = number(values.seed, "seed", 1);
   const preloadCount = number(values.preload, "preload", 0);
   const now = Date.now();
   const mix = mixFrom(values.mix);
   const faults = faultsFrom(values);
-  const simulator = await startSimulator({
+  return {
     port: number(values.port, "port", 4545),
     host: values.host ?? "127.0.0.1",
     seed,
@@ -161,34 +164,55 @@ async function main(argv: readonly string[]): Promise<number> {
           }),
         }
       : {}),
-  });
+  } satisfies SimulatorOptions;
+}
+
+/** What the simulator prints once it listens: where it is, and the clouds.yaml to use it with. */
+function banner(
+  simulator: Simulator,
+  options: ReturnType<typeof simulatorOptions>,
+  clouds: { readonly cloud: string; readonly yaml: string; readonly writtenTo: string | undefined },
+): string {
+  const { seed, faults } = options;
+  const { rate } = options.generator;
+  const preloadCount = options.preload?.count ?? 0;
+  const { cloud, writtenTo } = clouds;
+  return [
+    `OTC simulator listening on ${simulator.url} (seed ${seed}, ${rate} traces/s${preloadCount > 0 ? `, ${preloadCount} preloaded` : ""}${faults === undefined ? "" : `, faults every ${faults.every}: ${faults.kinds.join(",")}`})`,
+    `  IAM  ${simulator.iamUrl}`,
+    `  CTS  ${simulator.ctsUrl}`,
+    ...(simulator.detections === undefined
+      ? []
+      : [
+          `  detection patterns of ${simulator.detections.rules.length} rules (${simulator.detections.traces.length} traces); after collecting them:`,
+          `    pnpm detect --since ${new Date(simulator.detections.since).toISOString()}`,
+        ]),
+    "",
+    writtenTo === undefined
+      ? "Save this as ./clouds.yaml (or point OS_CLIENT_CONFIG_FILE at it):"
+      : `Written to ${writtenTo} (OS_CLIENT_CONFIG_FILE=${writtenTo}):`,
+    "",
+    clouds.yaml,
+    `Then choose a cloud: OS_CLOUD=${cloud} (password) or OS_CLOUD=${cloud}-aksk (AK/SK), e.g.`,
+    `  OS_CLOUD=${cloud} pnpm start:exporter --once --dry-run`,
+    "Ctrl-C stops the simulator.",
+    "",
+  ].join("\n");
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const values = parseCli(argv);
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const options = simulatorOptions(values);
+  const simulator = await startSimulator(options);
   const cloud = values.cloud ?? "simulator";
   const yaml = simulator.cloudsYaml({ cloud });
-  if (values["write-clouds"] !== undefined)
-    writeFileSync(values["write-clouds"], yaml, { mode: 0o600 });
-  process.stdout.write(
-    [
-      `OTC simulator listening on ${simulator.url} (seed ${seed}, ${rate} traces/s${preloadCount > 0 ? `, ${preloadCount} preloaded` : ""}${faults === undefined ? "" : `, faults every ${faults.every}: ${faults.kinds.join(",")}`})`,
-      `  IAM  ${simulator.iamUrl}`,
-      `  CTS  ${simulator.ctsUrl}`,
-      ...(simulator.detections === undefined
-        ? []
-        : [
-            `  detection patterns of ${simulator.detections.rules.length} rules (${simulator.detections.traces.length} traces); after collecting them:`,
-            `    pnpm detect --since ${new Date(simulator.detections.since).toISOString()}`,
-          ]),
-      "",
-      values["write-clouds"] === undefined
-        ? "Save this as ./clouds.yaml (or point OS_CLIENT_CONFIG_FILE at it):"
-        : `Written to ${values["write-clouds"]} (OS_CLIENT_CONFIG_FILE=${values["write-clouds"]}):`,
-      "",
-      yaml,
-      `Then choose a cloud: OS_CLOUD=${cloud} (password) or OS_CLOUD=${cloud}-aksk (AK/SK), e.g.`,
-      `  OS_CLOUD=${cloud} pnpm start:exporter --once --dry-run`,
-      "Ctrl-C stops the simulator.",
-      "",
-    ].join("\n"),
-  );
+  const writtenTo = values["write-clouds"];
+  if (writtenTo !== undefined) writeFileSync(writtenTo, yaml, { mode: 0o600 });
+  process.stdout.write(banner(simulator, options, { cloud, yaml, writtenTo }));
 
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);

@@ -168,6 +168,9 @@ function seedPrimary(
 
 type FaultPlan = ReturnType<typeof createFaultPlan>;
 
+/** What IAM's and CTS's routes see of the simulator. */
+type RouteContext = SimContext & Parameters<typeof routeCts>[1];
+
 /**
  * Plays the fault a request drew, as OTC's gateway or CTS would. True when the fault answered
  * (or dropped) the request; false when the request goes on, slowed or with its token expired.
@@ -218,7 +221,7 @@ async function playFault(
  * gateway's 404.
  */
 function createHandler(deps: {
-  readonly context: SimContext & Parameters<typeof routeCts>[1];
+  readonly context: RouteContext;
   readonly faults: FaultPlan;
   readonly tokens: TokenRegistry;
   readonly logger: Logger;
@@ -308,36 +311,73 @@ async function listen(
   };
 }
 
-/**
- * Starts the simulator (listening on 127.0.0.1, any free port unless told otherwise). IAM:
- * `/v3/auth/tokens`, `/v3/projects`, `/v3/auth/catalog`, the version documents. CTS: v3
- * traces and trackers, the v1.0/v2.0 trace paths. Real authentication checks, CTS paging and
- * time semantics, late traces, and fault injection (see {@link SimulatorOptions}).
- */
-export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createLogger({ name: "otc_simulator", level: "silent" });
-  const identity = identityFor(options.seed ?? DEFAULTS.seed, options.identity);
-  const spaces = createSpaces(options, identity, clock);
+/** The account's projects as one: each by id (the primary one by default), and all at once. */
+function accountOf(spaces: readonly Space[]) {
   const primary = spaces[0];
   if (primary === undefined) throw new Error("the simulator has no project");
-  const spaceOf = (projectId: string | undefined) => {
-    if (projectId === undefined) return primary;
-    const space = spaces.find((candidate) => candidate.identity.projectId === projectId);
-    if (space === undefined) throw new RangeError(`the simulator has no project ${projectId}`);
-    return space;
+  return {
+    primary,
+    space: (projectId: string | undefined): Space => {
+      if (projectId === undefined) return primary;
+      const space = spaces.find((candidate) => candidate.identity.projectId === projectId);
+      if (space === undefined) throw new RangeError(`the simulator has no project ${projectId}`);
+      return space;
+    },
+    /** Lets generated traffic catch up with the clock in every project. */
+    catchUp: (now: number): void => {
+      for (const space of spaces) space.traffic.catchUp(now);
+    },
+    /** One stored trace of any project, rendered. */
+    trace: (id: string): RawCtsTrace | undefined => {
+      for (const space of spaces) {
+        const stored = space.store.get(id);
+        if (stored !== undefined) return space.render(stored);
+      }
+      return undefined;
+    },
+    stored: () => spaces.reduce((sum, space) => sum + space.store.size, 0),
+    projects: (url: string): SimProject[] =>
+      spaces.map(({ identity }) => ({
+        id: identity.projectId,
+        name: identity.projectName,
+        region: identity.region,
+        ctsUrl: `${url}/v3/${identity.projectId}`,
+      })),
   };
-  const catchUpAll = (now: number) => {
-    for (const space of spaces) space.traffic.catchUp(now);
-  };
-  const faults = createFaultPlan(options.faults);
-  const tokens = createTokenRegistry(clock, options.tokenTtlMs ?? DEFAULTS.tokenTtlMs);
-  const served = new Set<string>();
-  const trackServed = options.trackServed ?? true;
-  const requests = { iam: 0, cts: 0 };
-  let tracesServed = 0;
+}
 
-  const context = {
+/**
+ * What CTS has served: how many trace objects, and which ids unless `track` is off (a long run
+ * would grow the set without bound).
+ */
+function createServedLog(track: boolean) {
+  const ids = new Set<string>();
+  let count = 0;
+  return {
+    ids,
+    get count() {
+      return count;
+    },
+    record(traces: readonly StoredTrace[]): void {
+      count += traces.length;
+      if (track) for (const trace of traces) ids.add(trace.id);
+    },
+  };
+}
+
+/** What IAM's and CTS's routes answer from. */
+function routeContext(
+  options: SimulatorOptions,
+  deps: {
+    readonly identity: SimIdentity;
+    readonly spaces: readonly Space[];
+    readonly tokens: TokenRegistry;
+    readonly clock: Clock;
+    readonly served: ReturnType<typeof createServedLog>;
+  },
+): RouteContext {
+  const { identity, spaces, tokens, clock, served } = deps;
+  return {
     identity,
     projects: new Map<string, ProjectSpace>(
       spaces.map((space) => [space.identity.projectId, space]),
@@ -349,11 +389,30 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     trackers: options.trackers ?? ["system"],
     retentionMs: DEFAULTS.retentionMs,
     onServed: (traces: readonly StoredTrace[]) => {
-      tracesServed += traces.length;
-      if (trackServed) for (const trace of traces) served.add(trace.id);
+      served.record(traces);
     },
-  } satisfies SimContext & Parameters<typeof routeCts>[1];
-  const detections = seedPrimary(options, primary, clock);
+  };
+}
+
+/**
+ * Starts the simulator (listening on 127.0.0.1, any free port unless told otherwise). IAM:
+ * `/v3/auth/tokens`, `/v3/projects`, `/v3/auth/catalog`, the version documents. CTS: v3
+ * traces and trackers, the v1.0/v2.0 trace paths. Real authentication checks, CTS paging and
+ * time semantics, late traces, and fault injection (see {@link SimulatorOptions}).
+ */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger({ name: "otc_simulator", level: "silent" });
+  const identity = identityFor(options.seed ?? DEFAULTS.seed, options.identity);
+  const spaces = createSpaces(options, identity, clock);
+  const account = accountOf(spaces);
+  const faults = createFaultPlan(options.faults);
+  const tokens = createTokenRegistry(clock, options.tokenTtlMs ?? DEFAULTS.tokenTtlMs);
+  const served = createServedLog(options.trackServed ?? true);
+  const requests = { iam: 0, cts: 0 };
+
+  const context = routeContext(options, { identity, spaces, tokens, clock, served });
+  const detections = seedPrimary(options, account.primary, clock);
 
   let address = "";
   const handle = createHandler({
@@ -362,7 +421,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     tokens,
     logger,
     requests,
-    catchUpAll,
+    catchUpAll: account.catchUp,
     address: () => address,
   });
   const server = await listen(handle, options, logger);
@@ -377,31 +436,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     projectId: identity.projectId,
     domainId: identity.domainId,
     region: identity.region,
-    projects: spaces.map(({ identity: projectIdentity }) => ({
-      id: projectIdentity.projectId,
-      name: projectIdentity.projectName,
-      region: projectIdentity.region,
-      ctsUrl: `${url}/v3/${projectIdentity.projectId}`,
-    })),
+    projects: account.projects(url),
     credentials: identity,
     clock,
     detections,
-    addTraces: (traces, projectId) => spaceOf(projectId).traffic.add(traces, clock.now()),
+    addTraces: (traces, projectId) => account.space(projectId).traffic.add(traces, clock.now()),
     preload: (preload) => {
-      primary.traffic.preload(preload);
+      account.primary.traffic.preload(preload);
     },
     traceIdsIn: (window, projectId) => {
-      catchUpAll(clock.now());
-      return spaceOf(projectId).store.idsIn(window, clock.now());
+      account.catchUp(clock.now());
+      return account.space(projectId).store.idsIn(window, clock.now());
     },
-    trace: (id) => {
-      for (const space of spaces) {
-        const stored = space.store.get(id);
-        if (stored !== undefined) return space.render(stored);
-      }
-      return undefined;
-    },
-    servedTraceIds: () => served,
+    trace: account.trace,
+    servedTraceIds: () => served.ids,
     setFaults: (next) => {
       faults.set(next);
     },
@@ -410,13 +458,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     issuedTokens: () => tokens.values(),
     stats: () => {
-      catchUpAll(clock.now());
+      account.catchUp(clock.now());
       return {
         requests: { ...requests },
         faultsInjected: faults.injected,
         tokensIssued: tokens.issued,
-        tracesServed,
-        tracesStored: spaces.reduce((sum, space) => sum + space.store.size, 0),
+        tracesServed: served.count,
+        tracesStored: account.stored(),
       };
     },
     cloudsYaml: (yamlOptions) =>

@@ -87,21 +87,38 @@ export interface TraceStore {
   readonly size: number;
 }
 
+/** First index of `sorted` whose trace is not before `probe` in (time, id) order. */
+function lowerBound(sorted: readonly StoredTrace[], probe: OrderKey): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compare(traceAt(sorted, middle), probe) < 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/** The page of `query` walking down from `start`: its visible matches, and whether more follow. */
+function pageDownFrom(
+  sorted: readonly StoredTrace[],
+  start: number,
+  query: PageQuery,
+): { readonly traces: readonly StoredTrace[]; readonly more: boolean } {
+  const traces: StoredTrace[] = [];
+  for (let index = start; index >= 0; index--) {
+    const trace = traceAt(sorted, index);
+    if (trace.time <= query.from || trace.time < query.oldest) break;
+    if (trace.time >= query.to || trace.recordTime > query.now || !query.matches(trace)) continue;
+    if (traces.length === query.limit) return { traces, more: true };
+    traces.push(trace);
+  }
+  return { traces, more: false };
+}
+
 export function createTraceStore(): TraceStore {
   let sorted: StoredTrace[] = [];
   const byId = new Map<string, StoredTrace>();
-
-  /** First index whose trace is not before `probe` in (time, id) order. */
-  function lowerBound(probe: OrderKey): number {
-    let low = 0;
-    let high = sorted.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (compare(traceAt(sorted, middle), probe) < 0) low = middle + 1;
-      else high = middle;
-    }
-    return low;
-  }
 
   return {
     add(traces) {
@@ -124,31 +141,18 @@ export function createTraceStore(): TraceStore {
     page(query) {
       let index: number;
       if (query.marker === undefined) {
-        index = lowerBound({ time: query.to, id: "" }) - 1;
+        index = lowerBound(sorted, { time: query.to, id: "" }) - 1;
       } else {
         const marker = byId.get(query.marker);
         if (marker === undefined) return { ok: false, reason: "unknown-marker" };
-        index = lowerBound(marker) - 1;
+        index = lowerBound(sorted, marker) - 1;
       }
-      const traces: StoredTrace[] = [];
-      let more = false;
-      for (; index >= 0; index--) {
-        const trace = traceAt(sorted, index);
-        if (trace.time <= query.from || trace.time < query.oldest) break;
-        if (trace.time >= query.to || trace.recordTime > query.now || !query.matches(trace))
-          continue;
-        if (traces.length === query.limit) {
-          more = true;
-          break;
-        }
-        traces.push(trace);
-      }
-      return { ok: true, traces, more };
+      return { ok: true, ...pageDownFrom(sorted, index, query) };
     },
 
     idsIn(window, now) {
       const ids: string[] = [];
-      for (let index = lowerBound({ time: window.to, id: "" }) - 1; index >= 0; index--) {
+      for (let index = lowerBound(sorted, { time: window.to, id: "" }) - 1; index >= 0; index--) {
         const trace = traceAt(sorted, index);
         if (trace.time <= window.from) break;
         if (trace.recordTime <= now) ids.push(trace.id);
@@ -157,7 +161,7 @@ export function createTraceStore(): TraceStore {
     },
 
     prune(before) {
-      const cut = lowerBound({ time: before, id: "" });
+      const cut = lowerBound(sorted, { time: before, id: "" });
       if (cut === 0) return 0;
       for (const trace of sorted.slice(0, cut)) byId.delete(trace.id);
       sorted = sorted.slice(cut);
