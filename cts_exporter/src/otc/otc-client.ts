@@ -2,7 +2,7 @@ import { z } from "zod";
 import { AppError, ErrorCode, type Logger, type RetryOptions, type TraceOrigin } from "@cts/shared";
 import { openAkSkSession } from "./aksk-session.js";
 import { parseCtsEndpoint, resolveCtsEndpoint, type CatalogEntry } from "./catalog.js";
-import { createOtcHttp, IAM_FAILURES, type Authenticator } from "./otc-http.js";
+import { createOtcHttp, IAM_FAILURES, type Authenticator, type OtcHttp } from "./otc-http.js";
 import { createTokenSource } from "./password-token.js";
 import { describeSource, type AuthMethod, type CloudConfig } from "../cloud-config/index.js";
 import type { TraceSource } from "../core/ports.js";
@@ -67,6 +67,90 @@ interface Session {
   readonly authenticator: Authenticator;
 }
 
+/** Signs in: AK/SK signs every call; a password gets an IAM token (and its catalog). */
+async function openSession(
+  config: CloudConfig,
+  deps: { readonly http: OtcHttp; readonly logger: Logger; readonly now: () => number },
+): Promise<Session> {
+  const { http, logger, now } = deps;
+  if (config.credentials.method === "aksk") {
+    return openAkSkSession({ http, config, credentials: config.credentials, logger, now });
+  }
+  const tokens = createTokenSource({
+    http,
+    config,
+    credentials: config.credentials,
+    logger,
+    now,
+  });
+  const token = await tokens.current();
+  return { ...token, catalog: token.catalog ?? [], authenticator: tokens.authenticator };
+}
+
+/**
+ * The project's CTS v3 endpoint and the origin its events carry.
+ * @throws AppError CLOUD_AUTH_FAILED when neither the catalog nor the region gives an endpoint.
+ */
+function ctsOriginOf(
+  config: CloudConfig,
+  session: Session,
+  override: string | undefined,
+): {
+  readonly origin: TraceOrigin;
+  readonly endpoint: NonNullable<ReturnType<typeof resolveCtsEndpoint>>;
+} {
+  const region = config.region ?? session.projectName?.split("_")[0];
+  const endpoint = resolveCtsEndpoint({
+    override,
+    catalog: session.catalog,
+    projectId: session.projectId,
+    region,
+    interface: config.interface,
+  });
+  if (endpoint === undefined || region === undefined) {
+    throw new AppError(
+      ErrorCode.CLOUD_AUTH_FAILED,
+      `no CTS endpoint for project ${session.projectId}: the catalog has no cts or ctsv3 entry and the region is unknown; set region_name in ${describeSource(config)} or CTS_ENDPOINT`,
+    );
+  }
+  return {
+    origin: {
+      source: endpoint.url,
+      region,
+      projectId: session.projectId,
+      domainId: session.domainId,
+    },
+    endpoint,
+  };
+}
+
+/** The enabled projects IAM lets these credentials scope to (`GET /v3/auth/projects`). */
+async function listAccessibleProjects(
+  http: OtcHttp,
+  config: CloudConfig,
+  auth: Authenticator,
+): Promise<{ readonly id: string; readonly name: string }[]> {
+  const url = new URL(`${config.authUrl}/auth/projects`);
+  const response = await http.send(
+    { method: "GET", url, what: "IAM project list" },
+    {
+      auth,
+      failures: IAM_FAILURES,
+      hint: "CTS_PROJECTS=all needs the right to list the account's projects; name them instead",
+    },
+  );
+  const list = parseJsonAs(AuthProjects, response.text);
+  if (list === undefined) {
+    throw new AppError(
+      ErrorCode.CLOUD_AUTH_FAILED,
+      `IAM project list from ${config.authUrl} is not a project list; name the projects in CTS_PROJECTS`,
+    );
+  }
+  return list.projects
+    .filter((project) => project.enabled !== false)
+    .map(({ id, name }) => ({ id, name }));
+}
+
 /**
  * Authenticates (password: an IAM token; AK/SK: project id and catalog through signed calls),
  * finds the project's CTS v3 endpoint, and returns the client the exporter polls with.
@@ -88,48 +172,15 @@ export async function createOtcClient(
     ...(options.retry === undefined ? {} : { retry: options.retry }),
   });
 
-  let session: Session;
-  if (config.credentials.method === "aksk") {
-    session = await openAkSkSession({ http, config, credentials: config.credentials, logger, now });
-  } else {
-    const tokens = createTokenSource({
-      http,
-      config,
-      credentials: config.credentials,
-      logger,
-      now,
-    });
-    const token = await tokens.current();
-    session = { ...token, catalog: token.catalog ?? [], authenticator: tokens.authenticator };
-  }
-
-  const region = config.region ?? session.projectName?.split("_")[0];
-  const endpoint = resolveCtsEndpoint({
-    override,
-    catalog: session.catalog,
-    projectId: session.projectId,
-    region,
-    interface: config.interface,
-  });
-  if (endpoint === undefined || region === undefined) {
-    throw new AppError(
-      ErrorCode.CLOUD_AUTH_FAILED,
-      `no CTS endpoint for project ${session.projectId}: the catalog has no cts or ctsv3 entry and the region is unknown; set region_name in ${describeSource(config)} or CTS_ENDPOINT`,
-    );
-  }
-  const origin: TraceOrigin = {
-    source: endpoint.url,
-    region,
-    projectId: session.projectId,
-    domainId: session.domainId,
-  };
+  const session = await openSession(config, { http, logger, now });
+  const { origin, endpoint } = ctsOriginOf(config, session, override);
   logger.info(
     {
       cloud: config.cloud,
       authMethod: config.authMethod,
       projectId: origin.projectId,
       projectName: session.projectName ?? null,
-      region,
+      region: origin.region,
       domainId: origin.domainId ?? null,
       ctsEndpoint: endpoint.url,
       ctsEndpointFrom: endpoint.source,
@@ -159,26 +210,6 @@ export async function createOtcClient(
     get invalidTraces() {
       return invalidTraces;
     },
-    async accessibleProjects() {
-      const url = new URL(`${config.authUrl}/auth/projects`);
-      const response = await http.send(
-        { method: "GET", url, what: "IAM project list" },
-        {
-          auth: session.authenticator,
-          failures: IAM_FAILURES,
-          hint: "CTS_PROJECTS=all needs the right to list the account's projects; name them instead",
-        },
-      );
-      const list = parseJsonAs(AuthProjects, response.text);
-      if (list === undefined) {
-        throw new AppError(
-          ErrorCode.CLOUD_AUTH_FAILED,
-          `IAM project list from ${config.authUrl} is not a project list; name the projects in CTS_PROJECTS`,
-        );
-      }
-      return list.projects
-        .filter((project) => project.enabled !== false)
-        .map(({ id, name }) => ({ id, name }));
-    },
+    accessibleProjects: () => listAccessibleProjects(http, config, session.authenticator),
   };
 }

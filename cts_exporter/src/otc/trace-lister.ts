@@ -98,6 +98,91 @@ function brokenPaging(what: string, page: number, endpoint: string): AppError {
 }
 
 /**
+ * Requests the page after `next` and returns its text, to be awaited when its page is reached;
+ * undefined when the rest of the window has left retention.
+ */
+function requestPageText(
+  listing: {
+    readonly deps: TraceListerDeps;
+    readonly window: TimeWindow;
+    readonly tracker: string;
+    readonly signal: AbortSignal;
+  },
+  next: string | undefined,
+): Promise<string> | undefined {
+  const { deps, window, tracker, signal } = listing;
+  const now = deps.now ?? Date.now;
+  const from = clampToRetention(window.from, now());
+  if (from >= window.to - 1) {
+    // The rest of the window has left retention while it was read: CTS no longer has it.
+    deps.logger.warn(
+      { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() },
+      "the rest of this window is older than CTS retention (7 days); its traces are gone",
+    );
+    return undefined;
+  }
+  const query: [string, string][] = [
+    ["trace_type", "system"],
+    ["tracker_name", tracker],
+    ["limit", String(deps.pageSize ?? CTS_PAGE_LIMIT)],
+    ["from", String(from)],
+    ["to", String(window.to)],
+  ];
+  if (next !== undefined) query.push(["next", next]);
+  const url = new URL(`${deps.endpoint}/traces`);
+  url.search = formatQueryString(query);
+  const text = deps.http
+    .send(
+      { method: "GET", url, what: "CTS trace list", signal },
+      {
+        auth: deps.auth,
+        failures: CTS_FAILURES,
+        hint: `check CTS_TRACKER ("${tracker}") and the project's CTS permissions`,
+      },
+    )
+    .then((response) => response.text);
+  // Awaited when its page is reached; until then a failure must not count as unhandled.
+  text.catch(() => undefined);
+  return text;
+}
+
+/** One page's text as a trace page; anything else fails the listing. */
+function parsePage(text: string, page: number, endpoint: string): CtsTracePage {
+  try {
+    return CtsTracePage.parse(JSON.parse(text));
+  } catch {
+    throw new AppError(
+      ErrorCode.CTS_API_REJECTED,
+      `CTS trace list page ${page} from ${endpoint} is not a trace page (expected {"traces": [...], "meta_data": {...}})`,
+    );
+  }
+}
+
+/** The valid traces of a page; each invalid entry is logged, counted and handed to `onInvalid`. */
+function validTraces(
+  traces: readonly unknown[],
+  deps: Pick<TraceListerDeps, "logger" | "onInvalidTrace">,
+  onInvalid: ((invalid: InvalidListing) => void) | undefined,
+): ListedTrace[] {
+  const listed: ListedTrace[] = [];
+  for (const raw of traces) {
+    const invalid = (reason: InvalidTrace) => {
+      deps.logger.warn(reason, "CTS listed an entry that is not a valid CTS trace");
+      deps.onInvalidTrace(reason);
+      onInvalid?.({ ...reason, raw });
+    };
+    if (!isRecord(raw)) {
+      invalid({ traceId: undefined, reason: "not a JSON object" });
+      continue;
+    }
+    const result = CtsTrace.safeParse(raw);
+    if (result.success) listed.push({ trace: result.data, raw });
+    else invalid(describeInvalid(raw, result.error.issues));
+  }
+  return listed;
+}
+
+/**
  * Lists every trace of a window, page by page (`GET /v3/{project_id}/traces`, `limit=200`,
  * `next` = the previous page's `meta_data.marker`), until the marker is null or a page comes
  * back empty. A marker that repeats, the same page again under a new marker, or a page newer
@@ -125,7 +210,6 @@ export async function* listTraces(
   const seenMarkers = new Set<string>();
   let previousIds = new Set<string>();
   let floor: TimeSpan | undefined;
-  const now = deps.now ?? Date.now;
   // Ends a request still running for a page nobody will read (the consumer stopped early).
   const readAhead = new AbortController();
   const signal =
@@ -133,56 +217,15 @@ export async function* listTraces(
       ? readAhead.signal
       : AbortSignal.any([options.signal, readAhead.signal]);
 
-  /** The text of the page after `next`; undefined when the rest of the window left retention. */
-  const requestPage = (next: string | undefined): Promise<string> | undefined => {
-    const from = clampToRetention(window.from, now());
-    if (from >= window.to - 1) {
-      // The rest of the window has left retention while it was read: CTS no longer has it.
-      deps.logger.warn(
-        { from: new Date(window.from).toISOString(), to: new Date(window.to).toISOString() },
-        "the rest of this window is older than CTS retention (7 days); its traces are gone",
-      );
-      return undefined;
-    }
-    const query: [string, string][] = [
-      ["trace_type", "system"],
-      ["tracker_name", options.tracker],
-      ["limit", String(deps.pageSize ?? CTS_PAGE_LIMIT)],
-      ["from", String(from)],
-      ["to", String(window.to)],
-    ];
-    if (next !== undefined) query.push(["next", next]);
-    const url = new URL(`${deps.endpoint}/traces`);
-    url.search = formatQueryString(query);
-    const text = deps.http
-      .send(
-        { method: "GET", url, what: "CTS trace list", signal },
-        {
-          auth: deps.auth,
-          failures: CTS_FAILURES,
-          hint: `check CTS_TRACKER ("${options.tracker}") and the project's CTS permissions`,
-        },
-      )
-      .then((response) => response.text);
-    // Awaited when its page is reached; until then a failure must not count as unhandled.
-    text.catch(() => undefined);
-    return text;
-  };
+  const requestPage = (next: string | undefined) =>
+    requestPageText({ deps, window, tracker: options.tracker, signal }, next);
 
   let pending = requestPage(undefined);
   try {
     for (let page = 1; pending !== undefined; page++) {
       const text = await pending;
       pending = undefined;
-      let parsed: CtsTracePage;
-      try {
-        parsed = CtsTracePage.parse(JSON.parse(text));
-      } catch {
-        throw new AppError(
-          ErrorCode.CTS_API_REJECTED,
-          `CTS trace list page ${page} from ${deps.endpoint} is not a trace page (expected {"traces": [...], "meta_data": {...}})`,
-        );
-      }
+      const parsed = parsePage(text, page, deps.endpoint);
       const traces = parsed.traces ?? [];
       const ids = idsOf(traces);
       if (ids.size > 0 && [...ids].every((id) => previousIds.has(id))) {
@@ -190,21 +233,7 @@ export async function* listTraces(
         throw brokenPaging("sent the previous page again under a new marker", page, deps.endpoint);
       }
       previousIds = ids;
-      const listed: ListedTrace[] = [];
-      for (const raw of traces) {
-        const invalid = (reason: InvalidTrace) => {
-          deps.logger.warn(reason, "CTS listed an entry that is not a valid CTS trace");
-          deps.onInvalidTrace(reason);
-          options.onInvalid?.({ ...reason, raw });
-        };
-        if (!isRecord(raw)) {
-          invalid({ traceId: undefined, reason: "not a JSON object" });
-          continue;
-        }
-        const result = CtsTrace.safeParse(raw);
-        if (result.success) listed.push({ trace: result.data, raw });
-        else invalid(describeInvalid(raw, result.error.issues));
-      }
+      const listed = validTraces(traces, deps, options.onInvalid);
       const span = timeSpan(listed);
       if (floor !== undefined && span !== undefined && !goesBack(span, floor)) {
         // `next` asks for older traces; a page newer than the last one means the service pages
