@@ -157,12 +157,40 @@ function parseSink(raw: string | undefined, problems: string[]): URL | undefined
   return undefined;
 }
 
+/** The message of what `parse` throws, added to `problems`; undefined then. */
+function collecting<T>(parse: () => T, problems: string[]): T | undefined {
+  try {
+    return parse();
+  } catch (error) {
+    problems.push(error instanceof Error ? error.message : String(error));
+    return undefined;
+  }
+}
+
+/** A trimmed setting, undefined when empty. */
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === "" ? undefined : trimmed;
+}
+
+/** CTS_PROJECTS: names or ids (each once), `all`, or undefined when none are named. */
+function projectsFrom(raw: string | undefined): ExporterConfig["projects"] {
+  const projectList = (raw ?? "")
+    .split(/[\s,]+/)
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
+  return projectList.length === 0
+    ? undefined
+    : projectList.length === 1 && projectList[0]?.toLowerCase() === "all"
+      ? "all"
+      : [...new Set(projectList)];
+}
+
 /**
- * Validates environment and flags; throws one CONFIG_INVALID error listing every problem, one
- * per line, so an operator fixes them all in one go.
+ * Every setting checked, every problem collected: the settings, or one CONFIG_INVALID error
+ * listing the problems one per line.
  */
-export function parseExporterConfig(env: Env, argv: readonly string[]): ExporterConfig {
-  const flags = parseFlags(argv);
+function validate(env: Env, flags: ReturnType<typeof parseFlags>) {
   const merged = { ...env, ...(flags.from === undefined ? {} : { CTS_FROM: flags.from }) };
   const parsed = EnvSchema.safeParse(merged);
   const problems: string[] = [];
@@ -173,12 +201,7 @@ export function parseExporterConfig(env: Env, argv: readonly string[]): Exporter
       );
     }
   }
-  let overrides: Readonly<Record<string, string>> = {};
-  try {
-    overrides = parseCeOverrides(env["K_CE_OVERRIDES"]);
-  } catch (error) {
-    problems.push(error instanceof Error ? error.message : String(error));
-  }
+  const overrides = collecting(() => parseCeOverrides(env["K_CE_OVERRIDES"]), problems) ?? {};
   const sink = parseSink(env["K_SINK"], problems);
   const push = parsed.success ? parsed.data.CTS_X_PNP : true;
   if (
@@ -195,12 +218,7 @@ export function parseExporterConfig(env: Env, argv: readonly string[]): Exporter
   if (caCerts !== undefined && caCerts !== "" && !caCerts.includes("-----BEGIN CERTIFICATE-----")) {
     problems.push("K_CA_CERTS must hold PEM certificates (-----BEGIN CERTIFICATE-----)");
   }
-  let ctsEndpoint: string | undefined;
-  try {
-    ctsEndpoint = parseCtsEndpoint(env["CTS_ENDPOINT"]);
-  } catch (error) {
-    problems.push(error instanceof Error ? error.message : String(error));
-  }
+  const ctsEndpoint = collecting(() => parseCtsEndpoint(env["CTS_ENDPOINT"]), problems);
   if (problems.length > 0 || !parsed.success) {
     throw new AppError(
       ErrorCode.CONFIG_INVALID,
@@ -210,20 +228,16 @@ export function parseExporterConfig(env: Env, argv: readonly string[]): Exporter
       },
     );
   }
-  const data = parsed.data;
-  const stateFile = data.CTS_STATE_FILE?.trim();
-  const tokenFile = data.CTS_OIDC_TOKEN_FILE?.trim();
-  const deadLetterFile = data.CTS_DEAD_LETTER_FILE?.trim();
-  const projectList = (data.CTS_PROJECTS ?? "")
-    .split(/[\s,]+/)
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== "");
-  const projects =
-    projectList.length === 0
-      ? undefined
-      : projectList.length === 1 && projectList[0]?.toLowerCase() === "all"
-        ? ("all" as const)
-        : [...new Set(projectList)];
+  return { data: parsed.data, overrides, sink, push, caCerts: nonEmpty(caCerts), ctsEndpoint };
+}
+
+/**
+ * Validates environment and flags; throws one CONFIG_INVALID error listing every problem, one
+ * per line, so an operator fixes them all in one go.
+ */
+export function parseExporterConfig(env: Env, argv: readonly string[]): ExporterConfig {
+  const flags = parseFlags(argv);
+  const { data, overrides, sink, push, caCerts, ctsEndpoint } = validate(env, flags);
   return {
     once: flags.once,
     dryRun: flags.dryRun,
@@ -236,13 +250,12 @@ export function parseExporterConfig(env: Env, argv: readonly string[]): Exporter
     push,
     sink,
     overrides,
-    caCerts: caCerts === "" ? undefined : caCerts,
-    oidcTokenFile:
-      tokenFile === undefined || tokenFile === "" ? DEFAULT_OIDC_TOKEN_FILE : tokenFile,
+    caCerts,
+    oidcTokenFile: nonEmpty(data.CTS_OIDC_TOKEN_FILE) ?? DEFAULT_OIDC_TOKEN_FILE,
     ctsEndpoint,
-    stateFile: stateFile === "" ? undefined : stateFile,
-    deadLetterFile: deadLetterFile === "" ? undefined : deadLetterFile,
-    projects,
+    stateFile: nonEmpty(data.CTS_STATE_FILE),
+    deadLetterFile: nonEmpty(data.CTS_DEAD_LETTER_FILE),
+    projects: projectsFrom(data.CTS_PROJECTS),
     port: data.PORT,
     mode: data.SINK_MODE,
     concurrency: data.SINK_CONCURRENCY,
