@@ -1,4 +1,9 @@
-import express, { type Express, type NextFunction, type Request, type Response } from "express";
+import express, {
+  type ErrorRequestHandler,
+  type Express,
+  type Request,
+  type Response,
+} from "express";
 import type { Registry } from "prom-client";
 import {
   binaryEventId,
@@ -63,18 +68,28 @@ function sendError(response: Response, error: AppError, deps: AppDeps): number {
   return status;
 }
 
-/**
- * The sink's express app (no listen): `POST /` takes CloudEvents in binary, structured and
- * batch mode and answers 202 only after their transaction committed; `/healthz`, `/readyz`
- * and `/metrics` serve operations.
- */
-export function createApp(deps: AppDeps): Express {
-  const { logger, metrics } = deps;
-  const app = express();
-  app.disable("x-powered-by");
-  app.disable("etag");
+/** Logs a refused request: an unexpected error in full, a busy Neo4j quietly, the rest as warnings. */
+function logRefusal(logger: Logger, error: AppError, ids: readonly string[]): void {
+  const { status } = statusOf(error);
+  const fields = {
+    status,
+    code: error.code,
+    reason: error.message,
+    ...(ids.length === 0 ? {} : { eventIds: ids.slice(0, 20) }),
+    ...error.details,
+  };
+  if (status === 500) logger.error({ ...fields, err: error.cause }, "request failed");
+  else if (status === 503) logger.debug(fields, "request refused; Neo4j unavailable or busy");
+  else logger.warn(fields, "request rejected");
+}
 
-  app.post("/", async (request: Request, response: Response) => {
+/**
+ * `POST /`: the sender checked, the events parsed and committed, then 202; anything refused
+ * gets its status from {@link statusOf}.
+ */
+function receiveEvents(deps: AppDeps): (request: Request, response: Response) => Promise<void> {
+  const { logger, metrics } = deps;
+  return async (request, response) => {
     let events = 0;
     let ids: string[] = [];
     const traced = receiveTrace(request.headersDistinct);
@@ -106,29 +121,13 @@ export function createApp(deps: AppDeps): Express {
       metrics.rejected(reason, Math.max(events, 1));
       sendError(response, appError, deps);
       traced?.finish(status, appError);
-      const fields = {
-        status,
-        code: appError.code,
-        reason: appError.message,
-        ...(ids.length === 0 ? {} : { eventIds: ids.slice(0, 20) }),
-        ...appError.details,
-      };
-      if (status === 500) logger.error({ ...fields, err: appError.cause }, "request failed");
-      else if (status === 503) logger.debug(fields, "request refused; Neo4j unavailable or busy");
-      else logger.warn(fields, "request rejected");
+      logRefusal(logger, appError, ids);
     }
-  });
+  };
+}
 
-  app.options("/", (_request, response) => {
-    response.set("Allow", "POST, OPTIONS").status(200).end();
-  });
-  app.all("/", (_request, response) => {
-    response
-      .set("Allow", "POST, OPTIONS")
-      .status(405)
-      .json({ error: "METHOD_NOT_ALLOWED", reason: "send CloudEvents with POST /" });
-  });
-
+/** `/healthz`, `/readyz` (Neo4j reachable, schema ready) and `/metrics`. */
+function addOperationRoutes(app: Express, deps: AppDeps): void {
   app.get("/healthz", (_request, response) => {
     response.json({ status: "ok" });
   });
@@ -147,13 +146,12 @@ export function createApp(deps: AppDeps): Express {
   app.get("/metrics", async (_request, response) => {
     response.set("Content-Type", deps.registry.contentType).send(await deps.registry.metrics());
   });
+}
 
-  app.use((_request: Request, response: Response) => {
-    response.status(404).json({ error: "NOT_FOUND", reason: "no such path; events go to POST /" });
-  });
-
+/** The last handler: a client fault express found keeps its 4xx, anything else is logged and mapped. */
+function answerUnhandled(deps: AppDeps): ErrorRequestHandler {
   // eslint-disable-next-line max-params -- express knows an error handler by its four parameters
-  app.use((error: unknown, request: Request, response: Response, _next: NextFunction) => {
+  return (error: unknown, request, response, _next) => {
     if (response.headersSent) return;
     // express and its helpers mark client faults (a malformed path, say) with a 4xx status.
     const status = (error as { status?: unknown }).status;
@@ -167,9 +165,38 @@ export function createApp(deps: AppDeps): Express {
       return;
     }
     const appError = toAppError(error);
-    logger.error({ code: appError.code, err: error }, "unhandled error");
+    deps.logger.error({ code: appError.code, err: error }, "unhandled error");
     sendError(response, appError, deps);
+  };
+}
+
+/**
+ * The sink's express app (no listen): `POST /` takes CloudEvents in binary, structured and
+ * batch mode and answers 202 only after their transaction committed; `/healthz`, `/readyz`
+ * and `/metrics` serve operations.
+ */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.disable("etag");
+
+  app.post("/", receiveEvents(deps));
+  app.options("/", (_request, response) => {
+    response.set("Allow", "POST, OPTIONS").status(200).end();
   });
+  app.all("/", (_request, response) => {
+    response
+      .set("Allow", "POST, OPTIONS")
+      .status(405)
+      .json({ error: "METHOD_NOT_ALLOWED", reason: "send CloudEvents with POST /" });
+  });
+
+  addOperationRoutes(app, deps);
+
+  app.use((_request: Request, response: Response) => {
+    response.status(404).json({ error: "NOT_FOUND", reason: "no such path; events go to POST /" });
+  });
+  app.use(answerUnhandled(deps));
 
   return app;
 }
