@@ -239,6 +239,89 @@ function prepareHome(s: Neo4jServerSettings, progress: Progress): void {
   }
 }
 
+/** Fails the start when another process holds the Bolt or the HTTP port. */
+async function ensurePortsFree(s: Neo4jServerSettings): Promise<void> {
+  for (const [name, port] of [
+    ["NEO4J_BOLT_PORT", s.boltPort],
+    ["NEO4J_HTTP_PORT", s.httpPort],
+  ] as const) {
+    if (await portInUse(port)) {
+      throw new AppError(
+        ErrorCode.TOOL_FAILED,
+        `port ${port} on 127.0.0.1 is already in use by another process; free it or set ${name} to another port`,
+      );
+    }
+  }
+}
+
+/** A server started in the background: its pid, and its exit code once it has exited. */
+interface SpawnedServer {
+  readonly pid: number;
+  /** undefined while it runs; null when a signal ended it. */
+  exitCode(): number | null | undefined;
+}
+
+/** Spawns the JVM detached, its output appended to the console log, and records its pid. */
+function spawnServer(s: Neo4jServerSettings): SpawnedServer {
+  const logFd = openSync(consoleLog(s), "a");
+  const child = spawn(javaBinary(s), jvmArguments(s), {
+    cwd: s.homeDir,
+    detached: true,
+    stdio: ["ignore", logFd, logFd],
+    env: { ...process.env, NEO4J_HOME: s.homeDir, NEO4J_CONF: join(s.homeDir, "conf") },
+  });
+  closeSync(logFd);
+  const pid = child.pid;
+  if (pid === undefined)
+    throw new AppError(ErrorCode.TOOL_FAILED, "could not spawn java for Neo4j");
+  let exitCode: number | null | undefined;
+  child.once("exit", (code) => {
+    exitCode = code;
+  });
+  child.unref();
+  writeFileSync(pidFile(s), `${pid}\n`);
+  return { pid, exitCode: () => exitCode };
+}
+
+/**
+ * Waits until an authenticated Bolt query works. A server that exits, refuses the password or
+ * is not up within START_TIMEOUT_MS (counted from `begin`) fails the start, stopped first.
+ */
+async function awaitBolt(
+  s: Neo4jServerSettings,
+  server: SpawnedServer,
+  begin: number,
+): Promise<void> {
+  for (;;) {
+    const exitCode = server.exitCode();
+    if (exitCode !== undefined) {
+      rmSync(pidFile(s), { force: true });
+      throw new AppError(
+        ErrorCode.TOOL_FAILED,
+        `Neo4j exited during start-up (code ${exitCode ?? "signal"}). Last log lines:\n${logTail(s)}`,
+      );
+    }
+    const check = await checkBolt(s);
+    if (check === "ok") return;
+    if (check === "unauthorized") {
+      await stop(s, () => undefined);
+      throw new AppError(
+        ErrorCode.NEO4J_AUTH_FAILED,
+        `Neo4j in ${s.homeDir} rejects NEO4J_PASSWORD: its data was created with another password. ` +
+          `Use that password, or delete ${join(s.homeDir, "data")} to start with an empty database.`,
+      );
+    }
+    if (Date.now() - begin > START_TIMEOUT_MS) {
+      await stop(s, () => undefined);
+      throw new AppError(
+        ErrorCode.TOOL_FAILED,
+        `Neo4j did not accept Bolt connections within ${START_TIMEOUT_MS / 1000}s. Last log lines:\n${logTail(s)}`,
+      );
+    }
+    await sleep(500);
+  }
+}
+
 interface StartResult extends ServerStatus {
   readonly alreadyRunning: boolean;
   readonly seconds: number;
@@ -259,71 +342,18 @@ export async function start(s: Neo4jServerSettings, progress: Progress): Promise
         `${boltUri(s)}; run \`pnpm neo4j stop\` first, or set the password this home was created with`,
     );
   }
-  for (const [name, port] of [
-    ["NEO4J_BOLT_PORT", s.boltPort],
-    ["NEO4J_HTTP_PORT", s.httpPort],
-  ] as const) {
-    if (await portInUse(port)) {
-      throw new AppError(
-        ErrorCode.TOOL_FAILED,
-        `port ${port} on 127.0.0.1 is already in use by another process; free it or set ${name} to another port`,
-      );
-    }
-  }
+  await ensurePortsFree(s);
   checkJava(s);
   ensureJars(s, progress);
   prepareHome(s, progress);
 
   progress(`starting Neo4j ${NEO4J_VERSION} (home ${s.homeDir})`);
-  const logFd = openSync(consoleLog(s), "a");
-  const child = spawn(javaBinary(s), jvmArguments(s), {
-    cwd: s.homeDir,
-    detached: true,
-    stdio: ["ignore", logFd, logFd],
-    env: { ...process.env, NEO4J_HOME: s.homeDir, NEO4J_CONF: join(s.homeDir, "conf") },
-  });
-  closeSync(logFd);
-  const pid = child.pid;
-  if (pid === undefined)
-    throw new AppError(ErrorCode.TOOL_FAILED, "could not spawn java for Neo4j");
-  let exitCode: number | null | undefined;
-  child.once("exit", (code) => {
-    exitCode = code;
-  });
-  child.unref();
-  writeFileSync(pidFile(s), `${pid}\n`);
-
-  for (;;) {
-    if (exitCode !== undefined) {
-      rmSync(pidFile(s), { force: true });
-      throw new AppError(
-        ErrorCode.TOOL_FAILED,
-        `Neo4j exited during start-up (code ${exitCode ?? "signal"}). Last log lines:\n${logTail(s)}`,
-      );
-    }
-    const check = await checkBolt(s);
-    if (check === "ok") break;
-    if (check === "unauthorized") {
-      await stop(s, () => undefined);
-      throw new AppError(
-        ErrorCode.NEO4J_AUTH_FAILED,
-        `Neo4j in ${s.homeDir} rejects NEO4J_PASSWORD: its data was created with another password. ` +
-          `Use that password, or delete ${join(s.homeDir, "data")} to start with an empty database.`,
-      );
-    }
-    if (Date.now() - begin > START_TIMEOUT_MS) {
-      await stop(s, () => undefined);
-      throw new AppError(
-        ErrorCode.TOOL_FAILED,
-        `Neo4j did not accept Bolt connections within ${START_TIMEOUT_MS / 1000}s. Last log lines:\n${logTail(s)}`,
-      );
-    }
-    await sleep(500);
-  }
+  const server = spawnServer(s);
+  await awaitBolt(s, server, begin);
   const seconds = (Date.now() - begin) / 1000;
   return {
     running: true,
-    pid,
+    pid: server.pid,
     boltUri: boltUri(s),
     httpUrl: httpUrl(s),
     alreadyRunning: false,
