@@ -8,7 +8,7 @@ import {
   type Statement,
 } from "../core/cypher.js";
 import type { GraphRow } from "../core/graph-rows.js";
-import type { GraphStore } from "../core/ports.js";
+import type { GraphStore, WriteOutcome } from "../core/ports.js";
 import { createRecentRows } from "../core/recent-rows.js";
 import { warmUpBatches } from "../core/warm-up-batch.js";
 import {
@@ -86,6 +86,132 @@ function warmUpStatements(batch: WriteBatch): Statement[] {
   ];
 }
 
+type RecentRows = ReturnType<typeof createRecentRows>;
+type DistinctRows = ReturnType<typeof dedupeRows>;
+/** Runs `work` in a session of the sink's database; every error comes out as an AppError. */
+type WithSession = <T>(work: (session: Session) => Promise<T>) => Promise<T>;
+
+/**
+ * The usual case, in one round trip before the commit: the read of stored actions and every
+ * write statement are sent back to back, and the transaction commits only when the read found
+ * none of the batch stored. Otherwise it rolls back (undefined) and `writeChecked` writes the
+ * batch knowing what is stored. Binary mode commits a transaction per handful of events, so a
+ * round trip saved is a share of every event's latency (bench/README.md).
+ */
+async function writeExpectingNew(
+  session: Session,
+  distinct: DistinctRows,
+  recent: RecentRows,
+): Promise<WriteOutcome | undefined> {
+  const tx = session.beginTransaction(TX_CONFIG);
+  try {
+    const written = recent.unseen(buildWriteBatch(distinct.rows), Date.now());
+    const [found] = await Promise.all([
+      tx.run(READ_QUERIES.storedActions, { ids: distinct.rows.map((row) => row.id) }),
+      runStatements(tx, writeStatements(written)),
+    ]);
+    if (found.records.length > 0) return undefined;
+    await tx.commit();
+    recent.committed(written, Date.now());
+    return {
+      events: distinct.rows.length,
+      written: distinct.rows.length,
+      conflicts: distinct.conflicts,
+    };
+  } finally {
+    if (tx.isOpen()) await tx.rollback().catch(() => undefined);
+  }
+}
+
+/** Reads which actions are stored first, then writes only the fresh ones. */
+async function writeChecked(
+  session: Session,
+  distinct: DistinctRows,
+  recent: RecentRows,
+): Promise<WriteOutcome> {
+  const tx = session.beginTransaction(TX_CONFIG);
+  try {
+    const stored = await storedState(tx, distinct.rows);
+    const split = compareWithStored(distinct.rows, stored);
+    let written: WriteBatch | undefined;
+    if (split.fresh.length > 0) {
+      written = recent.unseen(buildWriteBatch(split.fresh), Date.now());
+      await runStatements(tx, writeStatements(written));
+    }
+    await tx.commit();
+    if (written !== undefined) recent.committed(written, Date.now());
+    return {
+      events: distinct.rows.length,
+      written: split.fresh.length,
+      conflicts: [...distinct.conflicts, ...split.conflicts],
+    };
+  } finally {
+    if (tx.isOpen()) await tx.rollback().catch(() => undefined);
+  }
+}
+
+/**
+ * Plans every statement for real rows in every list-size bucket a write can reach (those of
+ * small writes until Neo4j has compiled them hot), each batch in a transaction it rolls back
+ * (warm-up-batch.ts): the first events find their plans ready. Only an optimisation: on a
+ * loaded or slow server it can outlast a transaction's timeout, and then the sink starts
+ * anyway, cold, instead of failing its start.
+ */
+async function warmUpPlans(
+  withSession: WithSession,
+  warmUp: readonly WriteBatch[],
+  logger: Logger | undefined,
+): Promise<void> {
+  const started = Date.now();
+  try {
+    await withSession(async (session) => {
+      for (const batch of warmUp) {
+        const tx = session.beginTransaction(TX_CONFIG);
+        try {
+          await runStatements(tx, warmUpStatements(batch));
+        } finally {
+          await tx.rollback().catch(() => undefined);
+        }
+      }
+    });
+  } catch (error) {
+    logger?.warn(
+      { code: toAppError(error).code, err: toAppError(error).message, ms: Date.now() - started },
+      "query plan warm-up did not finish; the first events wait for Neo4j to plan their statements",
+    );
+  }
+}
+
+/** A transient error, or another replica creating the same constraint at the same moment. */
+function isSchemaRace(error: unknown): boolean {
+  return (
+    isAppError(error) &&
+    (error.code === ErrorCode.NEO4J_TRANSIENT || neo4jCodeOf(error.cause).includes("AlreadyExists"))
+  );
+}
+
+/**
+ * Creates the constraints and indexes and waits for them. Several replicas starting at once
+ * create the same constraints concurrently; a transient error or an "already exists" race is
+ * settled by running the idempotent statements again.
+ */
+async function createSchema(withSession: WithSession, recent: RecentRows): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await withSession(async (session) => {
+        // Called at start and after an outage: the database may have been replaced meanwhile.
+        recent.clear();
+        for (const text of SCHEMA_STATEMENTS) await session.run(text);
+        await session.run(`CALL db.awaitIndexes(${INDEX_WAIT_SECONDS})`);
+      });
+      return;
+    } catch (error) {
+      if (!isSchemaRace(error) || attempt >= SCHEMA_ATTEMPTS) throw error;
+      await sleep(50 + Math.random() * 200 * attempt);
+    }
+  }
+}
+
 /**
  * The Neo4j adapter of the sink. All errors come out as AppErrors (describeNeo4jError).
  * `maxBatchEvents` bounds the transactions the start plans for (see ensureSchema).
@@ -100,7 +226,7 @@ export function createGraphStore(
     defaultAccessMode: neo4j.session.WRITE,
     ...(config.database === undefined ? {} : { database: config.database }),
   };
-  const withSession = async <T>(work: (session: Session) => Promise<T>): Promise<T> => {
+  const withSession: WithSession = async (work) => {
     const session = driver.session(sessionConfig);
     try {
       return await work(session);
@@ -113,57 +239,6 @@ export function createGraphStore(
 
   const recent = createRecentRows({ ttlMs: RECENT_ROWS_TTL_MS, maxRows: RECENT_ROWS_MAX });
 
-  /**
-   * The usual case, in one round trip before the commit: the read of stored actions and every
-   * write statement are sent back to back, and the transaction commits only when the read found
-   * none of the batch stored. Otherwise it rolls back (undefined) and `writeChecked` writes the
-   * batch knowing what is stored. Binary mode commits a transaction per handful of events, so a
-   * round trip saved is a share of every event's latency (bench/README.md).
-   */
-  const writeExpectingNew = async (session: Session, distinct: ReturnType<typeof dedupeRows>) => {
-    const tx = session.beginTransaction(TX_CONFIG);
-    try {
-      const written = recent.unseen(buildWriteBatch(distinct.rows), Date.now());
-      const [found] = await Promise.all([
-        tx.run(READ_QUERIES.storedActions, { ids: distinct.rows.map((row) => row.id) }),
-        runStatements(tx, writeStatements(written)),
-      ]);
-      if (found.records.length > 0) return undefined;
-      await tx.commit();
-      recent.committed(written, Date.now());
-      return {
-        events: distinct.rows.length,
-        written: distinct.rows.length,
-        conflicts: distinct.conflicts,
-      };
-    } finally {
-      if (tx.isOpen()) await tx.rollback().catch(() => undefined);
-    }
-  };
-
-  /** Reads which actions are stored first, then writes only the fresh ones. */
-  const writeChecked = async (session: Session, distinct: ReturnType<typeof dedupeRows>) => {
-    const tx = session.beginTransaction(TX_CONFIG);
-    try {
-      const stored = await storedState(tx, distinct.rows);
-      const split = compareWithStored(distinct.rows, stored);
-      let written: WriteBatch | undefined;
-      if (split.fresh.length > 0) {
-        written = recent.unseen(buildWriteBatch(split.fresh), Date.now());
-        await runStatements(tx, writeStatements(written));
-      }
-      await tx.commit();
-      if (written !== undefined) recent.committed(written, Date.now());
-      return {
-        events: distinct.rows.length,
-        written: split.fresh.length,
-        conflicts: [...distinct.conflicts, ...split.conflicts],
-      };
-    } finally {
-      if (tx.isOpen()) await tx.rollback().catch(() => undefined);
-    }
-  };
-
   // Redeliveries come in runs (an exporter that re-reads a window): after a batch that held a
   // stored action, the next ones are checked first until one holds none.
   let expectNew = true;
@@ -173,9 +248,9 @@ export function createGraphStore(
     withSession(async (session) => {
       const distinct = dedupeRows(rows);
       try {
-        const done = expectNew ? await writeExpectingNew(session, distinct) : undefined;
+        const done = expectNew ? await writeExpectingNew(session, distinct, recent) : undefined;
         if (done !== undefined) return done;
-        const checked = await writeChecked(session, distinct);
+        const checked = await writeChecked(session, distinct, recent);
         expectNew = checked.written === checked.events;
         return checked;
       } catch (error) {
@@ -184,60 +259,11 @@ export function createGraphStore(
       }
     });
 
-  /**
-   * Plans every statement for real rows in every list-size bucket a write can reach (those of
-   * small writes until Neo4j has compiled them hot), each batch in a transaction it rolls back
-   * (warm-up-batch.ts): the first events find their plans ready. Only an optimisation: on a
-   * loaded or slow server it can outlast a transaction's timeout, and then the sink starts
-   * anyway, cold, instead of failing its start.
-   */
-  const warmUpPlans = async () => {
-    const started = Date.now();
-    try {
-      await withSession(async (session) => {
-        for (const batch of warmUp) {
-          const tx = session.beginTransaction(TX_CONFIG);
-          try {
-            await runStatements(tx, warmUpStatements(batch));
-          } finally {
-            await tx.rollback().catch(() => undefined);
-          }
-        }
-      });
-    } catch (error) {
-      options.logger?.warn(
-        { code: toAppError(error).code, err: toAppError(error).message, ms: Date.now() - started },
-        "query plan warm-up did not finish; the first events wait for Neo4j to plan their statements",
-      );
-    }
-  };
-
-  // Several replicas starting at once create the same constraints concurrently; a transient
-  // error or an "already exists" race is settled by running the idempotent statements again.
-  const ensureSchema = async () => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await withSession(async (session) => {
-          // Called at start and after an outage: the database may have been replaced meanwhile.
-          recent.clear();
-          for (const text of SCHEMA_STATEMENTS) await session.run(text);
-          await session.run(`CALL db.awaitIndexes(${INDEX_WAIT_SECONDS})`);
-        });
-        break;
-      } catch (error) {
-        const racing =
-          isAppError(error) &&
-          (error.code === ErrorCode.NEO4J_TRANSIENT ||
-            neo4jCodeOf(error.cause).includes("AlreadyExists"));
-        if (!racing || attempt >= SCHEMA_ATTEMPTS) throw error;
-        await sleep(50 + Math.random() * 200 * attempt);
-      }
-    }
-    await warmUpPlans();
-  };
-
   return {
-    ensureSchema,
+    ensureSchema: async () => {
+      await createSchema(withSession, recent);
+      await warmUpPlans(withSession, warmUp, options.logger);
+    },
     write,
     ping: () =>
       withSession(async (session) => {
