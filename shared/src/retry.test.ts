@@ -20,15 +20,13 @@ function script<T>(failures: Error[], value: T) {
 function recorder() {
   const sleeps: number[] = [];
   const events: RetryEvent[] = [];
-  return {
-    sleeps,
-    events,
-    sleep: (ms: number) => {
-      sleeps.push(ms);
-      return Promise.resolve();
-    },
-    onRetry: (event: RetryEvent) => events.push(event),
+  const sleep = (ms: number) => {
+    sleeps.push(ms);
+    return Promise.resolve();
   };
+  const onRetry = (event: RetryEvent) => events.push(event);
+  /** The recording hooks, to spread into retry's options. */
+  return { sleeps, events, sleep, onRetry, hooks: { sleep, onRetry } };
 }
 
 describe("retry", () => {
@@ -39,8 +37,7 @@ describe("retry", () => {
       baseDelayMs: 100,
       maxDelayMs: 500,
       random: () => 0.999999,
-      sleep: rec.sleep,
-      onRetry: rec.onRetry,
+      ...rec.hooks,
     });
     assert.equal(result, "ok");
     assert.deepEqual(calls, [1, 2, 3, 4, 5]);
@@ -58,8 +55,7 @@ describe("retry", () => {
       baseDelayMs: 100,
       maxDelayMs: 100,
       random: () => 0.5,
-      sleep: rec.sleep,
-      onRetry: rec.onRetry,
+      ...rec.hooks,
       afterFirstFailure: { error: transient() },
     });
     assert.equal(result, "ok");
