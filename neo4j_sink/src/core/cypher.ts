@@ -98,6 +98,21 @@ const changes = (node: string, property: string) =>
  */
 const when = (condition: string) => `CASE WHEN ${condition} THEN [1] ELSE [] END`;
 
+/**
+ * One relationship per row between two nodes each MERGEd by its key (`from` and `to` are node
+ * patterns such as `p:Project {id: row.projectId}`). MERGE, not MATCH, on both ends: the node
+ * statements write a node only when this process has not written it recently (recent-rows.ts),
+ * so no relationship may depend on them having run; for a node that exists, MERGE is the same
+ * index seek and takes no write lock.
+ */
+const relationships = (from: string, type: string, to: string) => {
+  const name = (pattern: string) => pattern.slice(0, pattern.indexOf(":"));
+  return `UNWIND $rows AS row
+MERGE (${from})
+MERGE (${to})
+MERGE (${name(from)})-[:${type}]->(${name(to)})`;
+};
+
 // Why `row.ipAddress` and not `row.sourceIp` for the IpAddress lookup: after
 // `SET a.sourceIp = row.sourceIp` the planner treats a lookup by `row.sourceIp` as a read of
 // `a.sourceIp` and adds an Eager. The row carries the address under both names.
@@ -136,22 +151,18 @@ MERGE (:IpAddress {address: address})`,
 MERGE (a:Action {id: row.id})
 ON CREATE SET ${ACTION_PROPERTIES.map((name) => `a.${name} = row.${name}`).join(", ")},
     a.time = datetime(row.time), a.recordTime = datetime(row.recordTime)`,
-  // MERGE, not MATCH, on the ends of every relationship: the node statements above write a
-  // node only when this process has not written it recently (recent-rows.ts), so no
-  // relationship may depend on them having run; for a node that exists, MERGE is the same
-  // index seek and takes no write lock.
-  locations: `UNWIND $rows AS row
-MERGE (p:Project {id: row.projectId})
-MERGE (r:Region {id: row.regionId})
-MERGE (p)-[:LOCATED_AT]->(r)`,
-  userDomains: `UNWIND $rows AS row
-MERGE (u:User {id: row.id})
-MERGE (d:Domain {id: row.domainId})
-MERGE (u)-[:BELONGS_TO]->(d)`,
-  memberships: `UNWIND $rows AS row
-MERGE (r:Resource {key: row.key})
-MERGE (p:Project {id: row.projectId})
-MERGE (r)-[:MEMBER_OF]->(p)`,
+  locations: relationships(
+    "p:Project {id: row.projectId}",
+    "LOCATED_AT",
+    "r:Region {id: row.regionId}",
+  ),
+  userDomains: relationships("u:User {id: row.id}", "BELONGS_TO", "d:Domain {id: row.domainId}"),
+  memberships: relationships(
+    "r:Resource {key: row.key}",
+    "MEMBER_OF",
+    "p:Project {id: row.projectId}",
+  ),
+  // MERGE on the ends here too, for the reason given at relationships().
   actionLinks: `UNWIND $rows AS row
 MATCH (a:Action {id: row.id})
 MERGE (p:Project {id: row.projectId})

@@ -1,18 +1,11 @@
+import { WRITE_ORDER } from "./cypher.js";
 import type { WriteBatch } from "./write-batch.js";
 
 /** The lists of a batch that describe shared nodes and their relationships (not the actions'). */
-const SHARED = [
-  "projects",
-  "regions",
-  "domains",
-  "users",
-  "resources",
-  "ips",
-  "locations",
-  "userDomains",
-  "memberships",
-] as const satisfies readonly (keyof WriteBatch)[];
-type SharedList = (typeof SHARED)[number];
+type SharedList = Exclude<(typeof WRITE_ORDER)[number], "actions" | "actionLinks">;
+const SHARED = WRITE_ORDER.filter(
+  (list): list is SharedList => list !== "actions" && list !== "actionLinks",
+);
 
 /** Tuning of the memory of committed shared rows. */
 export interface RecentRowsOptions {
