@@ -9,11 +9,14 @@ import {
 } from "./cypher.js";
 import { buildWriteBatch } from "./write-batch.js";
 import type { GraphRow } from "./graph-rows.js";
+import { WARM_UP_ROW } from "./warm-up-batch.js";
 
 const hostile = "x'}) DETACH DELETE n //";
 
+/** A row with an injection attempt in most of its strings. */
 function row(id: string): GraphRow {
   return {
+    ...WARM_UP_ROW,
     id,
     name: hostile,
     traceType: null,
@@ -24,12 +27,6 @@ function row(id: string): GraphRow {
     service: hostile,
     resourceType: hostile,
     sourceIp: hostile,
-    apiVersion: null,
-    requestId: null,
-    message: null,
-    request: null,
-    response: null,
-    truncated: false,
     eventType: "t",
     eventSource: "s",
     traceparent: hostile,

@@ -3,8 +3,11 @@ import { buildWriteBatch, type WriteBatch } from "./write-batch.js";
 
 const MARK = "neo4j_sink warm-up, rolled back";
 
-/** One event that fills every list of a batch, so each write statement runs with real rows. */
-const WARM_UP_ROW: GraphRow = {
+/**
+ * One event that fills every list of a batch, so each write statement runs with real rows
+ * (the unit tests build their rows on it too).
+ */
+export const WARM_UP_ROW: GraphRow = {
   id: MARK,
   name: "warmUp",
   traceType: "SystemAction",

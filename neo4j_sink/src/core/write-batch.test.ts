@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { GraphRow } from "./graph-rows.js";
+import { WARM_UP_ROW } from "./warm-up-batch.js";
 import { buildWriteBatch, compareWithStored, dedupeRows } from "./write-batch.js";
 
+/** An IAM console login by alice; `overrides` replace fields. */
 function row(overrides: Partial<GraphRow>): GraphRow {
   return {
+    ...WARM_UP_ROW,
     id: "a",
     name: "login",
     traceType: "ConsoleAction",
@@ -15,16 +18,8 @@ function row(overrides: Partial<GraphRow>): GraphRow {
     service: "IAM",
     resourceType: "user",
     sourceIp: "192.0.2.1",
-    apiVersion: null,
-    requestId: null,
-    message: null,
-    request: null,
-    response: null,
-    truncated: false,
     eventType: "iam.consoleaction.user.login",
     eventSource: "https://cts.eu-de.otc.t-systems.com/v3/p1",
-    traceparent: null,
-    tracestate: null,
     userId: "u1",
     userName: "alice",
     domainId: "d1",
