@@ -52,8 +52,11 @@ function rows(...ids: string[]): GraphRow[] {
   return ids.map((id) => ({ id }) as unknown as GraphRow);
 }
 
-function writer(store: FakeStore, overrides: Partial<BatchWriterOptions<unknown>> = {}) {
-  return createBatchWriter({
+function writer<Trace = unknown>(
+  store: FakeStore,
+  overrides: Partial<BatchWriterOptions<Trace>> = {},
+) {
+  return createBatchWriter<Trace>({
     store,
     logger: createLogger({ name: "test", level: "silent" }),
     metrics,
@@ -65,15 +68,28 @@ function writer(store: FakeStore, overrides: Partial<BatchWriterOptions<unknown>
   });
 }
 
+/**
+ * A writer whose first transaction, of the events `ids`, is under way and held until `open()`:
+ * what is submitted meanwhile waits for the next one.
+ */
+async function writerBusyWith<Trace = unknown>(
+  ids: string[],
+  overrides: Partial<BatchWriterOptions<Trace>> = {},
+) {
+  const store = new FakeStore();
+  let open!: () => void;
+  store.gate = new Promise((resolve) => (open = resolve));
+  const sink = writer(store, overrides);
+  const first = sink.submit(rows(...ids));
+  await sleep(5);
+  return { store, sink, first, open };
+}
+
 describe("batch writer", () => {
   test("requests arriving during a transaction share the next one, answered after its commit", async () => {
-    const store = new FakeStore();
-    let open!: () => void;
-    store.gate = new Promise((resolve) => (open = resolve));
-    const sink = writer(store);
+    const { store, sink, first: held, open } = await writerBusyWith(["a"]);
     let settled = 0;
-    const first = sink.submit(rows("a")).then(() => settled++);
-    await sleep(5);
+    const first = held.then(() => settled++);
     const others = [rows("b", "c"), rows("d"), rows("e")].map((r) =>
       sink.submit(r).then(() => settled++),
     );
@@ -95,12 +111,7 @@ describe("batch writer", () => {
   });
 
   test("duplicates inside one batch are written once", async () => {
-    const store = new FakeStore();
-    let open!: () => void;
-    store.gate = new Promise((resolve) => (open = resolve));
-    const sink = writer(store);
-    const first = sink.submit(rows("x"));
-    await sleep(5);
+    const { store, sink, first, open } = await writerBusyWith(["x"]);
     const others = [sink.submit(rows("a")), sink.submit(rows("a")), sink.submit(rows("b", "a"))];
     open();
     await Promise.all([first, ...others]);
@@ -145,12 +156,11 @@ describe("batch writer", () => {
   });
 
   test("a full queue answers 503 instead of growing", async () => {
-    const store = new FakeStore();
-    let open!: () => void;
-    store.gate = new Promise((resolve) => (open = resolve));
-    const sink = writer(store, { maxQueuedEvents: 3, maxBatchEvents: 2, lingerMs: 0 });
-    const first = sink.submit(rows("a", "b"));
-    await sleep(5);
+    const { sink, first, open } = await writerBusyWith(["a", "b"], {
+      maxQueuedEvents: 3,
+      maxBatchEvents: 2,
+      lingerMs: 0,
+    });
     const second = sink.submit(rows("c", "d"));
     await assert.rejects(sink.submit(rows("e", "f")), {
       code: "NEO4J_UNAVAILABLE",
@@ -237,12 +247,7 @@ describe("batch writer", () => {
   });
 
   test("after a batch of several requests, a lone request lingers lingerMs for company", async () => {
-    const store = new FakeStore();
-    let open!: () => void;
-    store.gate = new Promise((resolve) => (open = resolve));
-    const sink = writer(store, { lingerMs: 80 });
-    const first = sink.submit(rows("a"));
-    await sleep(5);
+    const { store, sink, first, open } = await writerBusyWith(["a"], { lingerMs: 80 });
     const waiting = [sink.submit(rows("b")), sink.submit(rows("c")), sink.submit(rows("d"))];
     open();
     await Promise.all([first, ...waiting]);
@@ -254,12 +259,7 @@ describe("batch writer", () => {
   });
 
   test("an outage while isolating a failed batch answers every request of it with 503", async () => {
-    const store = new FakeStore();
-    let open!: () => void;
-    store.gate = new Promise((resolve) => (open = resolve));
-    const sink = writer(store);
-    const first = sink.submit(rows("x"));
-    await sleep(5);
+    const { store, sink, first, open } = await writerBusyWith(["x"]);
     // The batch [a, b] fails for a reason of its own; retrying a alone meets an outage.
     store.failWith = (batch) => {
       if (batch.some((row) => row.id === "x")) return undefined;
@@ -277,19 +277,9 @@ describe("batch writer", () => {
   });
 
   test("the tracer sees each request enqueued and each transaction with its requests", async () => {
-    const store = new FakeStore();
-    let open!: () => void;
-    store.gate = new Promise((resolve) => (open = resolve));
     const transactions: (string | undefined)[][] = [];
     let next = 0;
-    const sink = createBatchWriter({
-      store,
-      logger: createLogger({ name: "test", level: "silent" }),
-      metrics,
-      lingerMs: 20,
-      maxBatchEvents: 100,
-      maxQueuedEvents: 1000,
-      probeIntervalMs: 10,
+    const { sink, first, open } = await writerBusyWith(["a"], {
       tracer: {
         enqueued: (events) => `request ${String(next++)} (${String(events)})`,
         transaction: (requests, _batch, work) => {
@@ -298,8 +288,6 @@ describe("batch writer", () => {
         },
       },
     });
-    const first = sink.submit(rows("a"));
-    await sleep(5);
     const others = [sink.submit(rows("b", "c")), sink.submit(rows("d"))];
     open();
     await Promise.all([first, ...others]);
