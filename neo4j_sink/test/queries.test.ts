@@ -22,6 +22,21 @@ const nl = {
   source: "https://cts.eu-nl.otc.t-systems.com/v3/p-nl",
 };
 
+/** A console login to `user`'s own IAM user that CTS rated a warning. */
+const warnedLogin = (
+  user: typeof alice,
+  fields: { trace_id: string; trace_name: string; time: number; source_ip: string },
+) => ({
+  trace_rating: "warning",
+  service_type: "IAM",
+  resource_type: "user",
+  resource_id: user.id,
+  resource_name: user.name,
+  trace_type: "ConsoleAction",
+  user,
+  ...fields,
+});
+
 /** A small, known history: every query below has rows to find and rows to leave out. */
 const seed = [
   // srv-1's life: created and updated, then deleted by alice.
@@ -71,45 +86,26 @@ const seed = [
     user: bob,
   },
   // Failed logins: three from one IP against alice and bob, one from another IP.
-  ...[1, 2].map((i) => ({
-    trace_id: `lf-a${i}`,
-    trace_name: "loginFailed",
-    trace_rating: "warning",
-    service_type: "IAM",
-    resource_type: "user",
-    resource_id: "u-alice",
-    resource_name: "alice",
-    trace_type: "ConsoleAction",
-    time: at(100 + i),
-    user: alice,
-    source_ip: "203.0.113.5",
-  })),
-  {
+  ...[1, 2].map((i) =>
+    warnedLogin(alice, {
+      trace_id: `lf-a${i}`,
+      trace_name: "loginFailed",
+      time: at(100 + i),
+      source_ip: "203.0.113.5",
+    }),
+  ),
+  warnedLogin(bob, {
     trace_id: "lf-b1",
     trace_name: "login",
-    trace_rating: "warning",
-    service_type: "IAM",
-    resource_type: "user",
-    resource_id: "u-bob",
-    resource_name: "bob",
-    trace_type: "ConsoleAction",
     time: at(103),
-    user: bob,
     source_ip: "203.0.113.5",
-  },
-  {
+  }),
+  warnedLogin(bob, {
     trace_id: "lf-b2",
     trace_name: "loginFailed",
-    trace_rating: "warning",
-    service_type: "IAM",
-    resource_type: "user",
-    resource_id: "u-bob",
-    resource_name: "bob",
-    trace_type: "ConsoleAction",
     time: at(104),
-    user: bob,
     source_ip: "203.0.113.6",
-  },
+  }),
   {
     trace_id: "ok-login",
     trace_name: "login",
