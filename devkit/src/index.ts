@@ -1,7 +1,7 @@
 export { runCli } from "./cli-runner.js";
 export * as neo4jServer from "./neo4j/server.js";
 export { settingsFromEnv, REPO_ROOT } from "./neo4j/settings.js";
-export { freshNeo4j, resetDatabase } from "./testing/neo4j.js";
+export { freshNeo4j, neo4jForSuite, resetDatabase, started } from "./testing/neo4j.js";
 export type { TestNeo4j } from "./testing/neo4j.js";
 export { startThrowawayNeo4j } from "./testing/throwaway-neo4j.js";
 export type { ThrowawayNeo4j } from "./testing/throwaway-neo4j.js";

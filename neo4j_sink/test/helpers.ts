@@ -7,6 +7,7 @@ import {
   type TraceOrigin,
 } from "@cts/shared";
 import { httpPost, type HttpAnswer, type TestNeo4j } from "@cts/devkit";
+import type { Neo4jConnectionConfig } from "../src/config.js";
 import { startSink, type RunningSink, type StartSinkConfig } from "../src/index.js";
 
 export const PROJECT_ID = "0391e4486e864c26be5654c522f440f2";
@@ -66,6 +67,20 @@ export function startTestSink(
     },
     { logger: createLogger({ name: "neo4j_sink-test", level: "silent" }) },
   );
+}
+
+/** The sink's connection settings for the test server; `overrides` replace some of them. */
+export function connectionTo(
+  neo: TestNeo4j,
+  overrides: Partial<Neo4jConnectionConfig> = {},
+): Neo4jConnectionConfig {
+  return {
+    uri: neo.uri,
+    user: neo.user,
+    password: neo.password,
+    database: undefined,
+    ...overrides,
+  };
 }
 
 /** POSTs an HttpMessage built by the shared binding helpers. */

@@ -1,14 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { binaryMessage } from "@cts/shared";
-import {
-  freePort,
-  freshNeo4j,
-  leakedSecrets,
-  waitForHttp,
-  type TestNeo4j,
-  startService,
-} from "@cts/devkit";
+import { freePort, leakedSecrets, neo4jForSuite, startService, waitForHttp } from "@cts/devkit";
 import { count, eventFor, rawTrace, send } from "./helpers.js";
 
 /** Runs `src/main.ts` as `pnpm start:sink` would run the build, with only the given env. */
@@ -24,16 +17,10 @@ function jsonLines(output: string): Record<string, unknown>[] {
 }
 
 describe("neo4j_sink main (child process)", () => {
-  let neo: TestNeo4j;
-  before(async () => {
-    neo = await freshNeo4j();
-  });
-  after(async () => {
-    await neo.close();
-  });
+  const ctx = neo4jForSuite();
 
   test("exits 78 without NEO4J_PASSWORD, naming the variable", async () => {
-    const sink = runSink({ NEO4J_URI: neo.uri, PORT: "0" });
+    const sink = runSink({ NEO4J_URI: ctx.neo.uri, PORT: "0" });
     assert.equal(await sink.exited(), 78);
     assert.match(sink.output(), /NEO4J_PASSWORD is required/);
   });
@@ -42,7 +29,7 @@ describe("neo4j_sink main (child process)", () => {
     // A user that does not exist, so the shared test user is not rate-limited by failed logins.
     const password = "wrong-secret-for-intruder";
     const sink = runSink({
-      NEO4J_URI: neo.uri,
+      NEO4J_URI: ctx.neo.uri,
       NEO4J_USER: "intruder",
       NEO4J_PASSWORD: password,
       PORT: "0",
@@ -62,9 +49,9 @@ describe("neo4j_sink main (child process)", () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const sink = runSink({
-      NEO4J_URI: neo.uri,
-      NEO4J_USER: neo.user,
-      NEO4J_PASSWORD: neo.password,
+      NEO4J_URI: ctx.neo.uri,
+      NEO4J_USER: ctx.neo.user,
+      NEO4J_PASSWORD: ctx.neo.password,
       PORT: String(port),
       LOG_LEVEL: "debug",
     });
@@ -91,7 +78,7 @@ describe("neo4j_sink main (child process)", () => {
         assert.ok([0, 202, 503].includes(answer.status), String(answer.status));
       assert.equal(
         await count(
-          neo.driver,
+          ctx.neo.driver,
           "UNWIND $ids AS id MATCH (a:Action {id: id}) RETURN count(a) AS n",
           {
             ids: ["main-1", ...acked],
@@ -114,7 +101,7 @@ describe("neo4j_sink main (child process)", () => {
       assert.equal(warn["eventId"], "main-bad", "a rejection names the event");
       assert.match(String(warn["reason"]), /time/);
       assert.ok(lines.some((line) => line["msg"] === "stopped"));
-      assert.deepEqual(leakedSecrets(sink.output(), [neo.password]), []);
+      assert.deepEqual(leakedSecrets(sink.output(), [ctx.neo.password]), []);
     } finally {
       await sink.stop("SIGKILL");
     }

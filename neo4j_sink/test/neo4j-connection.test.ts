@@ -1,23 +1,18 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { freshNeo4j, type TestNeo4j } from "@cts/devkit";
+import { describe, test } from "node:test";
+import { neo4jForSuite } from "@cts/devkit";
 import {
   createDriver,
   describeNeo4jError,
   verifyConnection,
 } from "../src/adapters/neo4j-connection.js";
+import { connectionTo } from "./helpers.js";
 
 describe("Neo4j connection (real server)", () => {
-  let neo: TestNeo4j;
-  before(async () => {
-    neo = await freshNeo4j();
-  });
-  after(async () => {
-    await neo.close();
-  });
+  const ctx = neo4jForSuite();
 
   test("writes and reads back through neo4j-driver with Basic Auth", async () => {
-    const config = { uri: neo.uri, user: neo.user, password: neo.password, database: undefined };
+    const config = connectionTo(ctx.neo);
     const driver = createDriver(config);
     try {
       await verifyConnection(driver, config);
@@ -39,7 +34,7 @@ describe("Neo4j connection (real server)", () => {
 
   test("a wrong password fails with NEO4J_AUTH_FAILED and a message that names what to check", async () => {
     const wrong = "definitely-not-the-password";
-    const config = { uri: neo.uri, user: neo.user, password: wrong, database: undefined };
+    const config = connectionTo(ctx.neo, { password: wrong });
     const driver = createDriver(config);
     try {
       await assert.rejects(verifyConnection(driver, config), (error: Error & { code?: string }) => {
@@ -55,7 +50,7 @@ describe("Neo4j connection (real server)", () => {
   });
 
   test("the factory default neo4j/neo4j is not accepted", async () => {
-    const config = { uri: neo.uri, user: "neo4j", password: "neo4j", database: undefined };
+    const config = connectionTo(ctx.neo, { user: "neo4j", password: "neo4j" });
     const driver = createDriver(config);
     try {
       await assert.rejects(verifyConnection(driver, config), { code: "NEO4J_AUTH_FAILED" });
@@ -65,10 +60,10 @@ describe("Neo4j connection (real server)", () => {
   });
 
   test("a real deadlock between two writers is contention (NEO4J_TRANSIENT), not an outage", async () => {
-    const config = { uri: neo.uri, user: neo.user, password: neo.password, database: undefined };
-    await neo.driver.executeQuery("CREATE (:Lock {id: 'x'}), (:Lock {id: 'y'})");
-    const first = neo.driver.session();
-    const second = neo.driver.session();
+    const config = connectionTo(ctx.neo);
+    await ctx.neo.driver.executeQuery("CREATE (:Lock {id: 'x'}), (:Lock {id: 'y'})");
+    const first = ctx.neo.driver.session();
+    const second = ctx.neo.driver.session();
     const one = first.beginTransaction();
     const two = second.beginTransaction();
     try {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { CtsTrace } from "@cts/shared";
-import { freshNeo4j, type TestNeo4j } from "@cts/devkit";
+import { neo4jForSuite } from "@cts/devkit";
 import {
   actionsOf,
   buildWriteBatch,
@@ -12,7 +12,7 @@ import {
   type ReceivedEvent,
 } from "../src/index.js";
 import { WARM_UP_BATCH } from "../src/core/warm-up-batch.js";
-import { origin, rawTrace } from "./helpers.js";
+import { connectionTo, origin, rawTrace } from "./helpers.js";
 
 interface PlanNode {
   readonly operatorType: string;
@@ -52,16 +52,12 @@ function rows(from: number, to: number) {
 }
 
 describe("the write query plan (PROFILE on the real Neo4j)", () => {
-  let neo: TestNeo4j;
+  const ctx = neo4jForSuite();
   before(async () => {
-    neo = await freshNeo4j();
-    const config = { uri: neo.uri, user: neo.user, password: neo.password, database: undefined };
-    const store = createGraphStore(neo.driver, config);
+    const config = connectionTo(ctx.neo);
+    const store = createGraphStore(ctx.neo.driver, config);
     await store.ensureSchema();
     await store.write(rows(0, 300));
-  });
-  after(async () => {
-    await neo.close();
   });
 
   test("every statement uses unique-index seeks only: no Eager, no label or full scans", async () => {
@@ -73,7 +69,7 @@ describe("the write query plan (PROFILE on the real Neo4j)", () => {
       { text: READ_QUERIES.sameActions, parameters: { rows: actionsOf(stored) } },
       ...writes,
     ];
-    const session = neo.driver.session();
+    const session = ctx.neo.driver.session();
     try {
       const seeks: string[] = [];
       await session.executeWrite(async (tx) => {
@@ -122,10 +118,10 @@ describe("the write query plan (PROFILE on the real Neo4j)", () => {
   });
 
   test("the start plans every statement with real rows but commits none of them", async () => {
-    const config = { uri: neo.uri, user: neo.user, password: neo.password, database: undefined };
-    await createGraphStore(neo.driver, config).ensureSchema();
+    const config = connectionTo(ctx.neo);
+    await createGraphStore(ctx.neo.driver, config).ensureSchema();
     const marks = [WARM_UP_BATCH.actions[0]?.id, WARM_UP_BATCH.projects[0]];
-    const result = await neo.driver.executeQuery(
+    const result = await ctx.neo.driver.executeQuery(
       `MATCH (n) WHERE n.id IN $marks OR n.key IN $marks OR n.address IN $ips
        RETURN count(n) AS n`,
       { marks, ips: WARM_UP_BATCH.ips },

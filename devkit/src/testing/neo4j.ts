@@ -1,3 +1,4 @@
+import { after, before } from "node:test";
 import neo4j, { type Driver } from "neo4j-driver";
 
 export interface TestNeo4j {
@@ -52,4 +53,29 @@ export async function freshNeo4j(): Promise<TestNeo4j> {
   });
   await resetDatabase(driver);
   return { ...settings, driver, close: () => driver.close() };
+}
+
+/** `value` once the suite's `before` has set it; read too early, a clear error. */
+export function started<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error("read inside tests and later hooks, after before()");
+  return value;
+}
+
+/**
+ * A fresh Neo4j for the enclosing suite: opened in its `before`, closed in its `after`. Read
+ * `neo` inside tests and later hooks.
+ */
+export function neo4jForSuite(): { readonly neo: TestNeo4j } {
+  let neo: TestNeo4j | undefined;
+  before(async () => {
+    neo = await freshNeo4j();
+  });
+  after(async () => {
+    await neo?.close();
+  });
+  return {
+    get neo() {
+      return started(neo);
+    },
+  };
 }
