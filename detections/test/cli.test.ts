@@ -4,12 +4,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { freePort, freshNeo4j, REPO_ROOT, type TestNeo4j } from "@cts/devkit";
-import type { RunningSink } from "@cts/neo4j_sink";
+import { before, describe, test } from "node:test";
+import { freePort, REPO_ROOT } from "@cts/devkit";
+import { sinkForSuite } from "@cts/neo4j_sink/testing";
 import { placeCase } from "../src/fixtures.js";
 import { loadFixtures } from "../src/loader.js";
-import { loadThroughSink, startTestSink } from "./support.js";
+import { loadThroughSink } from "./support.js";
 
 /** The fixtures land at whatever hour the test runs: no hour or weekday is unusual here. */
 const ANY_HOUR = [
@@ -68,14 +68,11 @@ async function receiver(status: () => number) {
 }
 
 describe("pnpm detect (the CLI against a real Neo4j)", () => {
-  let neo: TestNeo4j;
-  let sink: RunningSink;
+  const ctx = sinkForSuite();
   let env: Record<string, string>;
   const stateDir = mkdtempSync(join(tmpdir(), "detect-state-"));
 
   before(async () => {
-    neo = await freshNeo4j();
-    sink = await startTestSink(neo);
     // Two firing cases, placed so that they fall into the last 24 hours.
     const since = Date.now() - 20 * 3_600_000;
     const fixtures = loadFixtures();
@@ -89,14 +86,10 @@ describe("pnpm detect (the CLI against a real Neo4j)", () => {
     };
     const placed = [pick("iam-user-created"), pick("cts-tracker-deleted")];
     await loadThroughSink(
-      sink.url,
+      ctx.sink.url,
       placed.flatMap((p) => p.traces.filter((t) => Number(t["time"]) < Date.now())),
     );
-    env = { NEO4J_URI: neo.uri, NEO4J_USER: neo.user, NEO4J_PASSWORD: neo.password };
-  });
-  after(async () => {
-    await sink.close();
-    await neo.close();
+    env = { NEO4J_URI: ctx.neo.uri, NEO4J_USER: ctx.neo.user, NEO4J_PASSWORD: ctx.neo.password };
   });
 
   test("findings: exit 3, a progress line per rule on stderr, the findings as JSON", async () => {
@@ -141,7 +134,10 @@ describe("pnpm detect (the CLI against a real Neo4j)", () => {
       const run = await detect(args, environment);
       assert.equal(run.code, 78, `${args.join(" ")}: ${run.stderr}`);
       assert.match(run.stderr, message);
-      assert.ok(!run.stderr.includes(neo.password) || neo.password === "", "no password in output");
+      assert.ok(
+        !run.stderr.includes(ctx.neo.password) || ctx.neo.password === "",
+        "no password in output",
+      );
     }
   });
 

@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { freshNeo4j, type TestNeo4j } from "@cts/devkit";
-import type { RunningSink } from "@cts/neo4j_sink";
+import { before, describe, test } from "node:test";
+import { sinkForSuite } from "@cts/neo4j_sink/testing";
 import { expectedKeys, placeAllCases, type PlacedCase } from "../src/fixtures.js";
 import { loadFixtures, loadRules } from "../src/loader.js";
 import { planProblems } from "../src/plan.js";
 import { ruleParameters, runRule } from "../src/runner.js";
 import type { Rule } from "../src/schema.js";
-import { loadThroughSink, startTestSink } from "./support.js";
+import { loadThroughSink } from "./support.js";
 
 // Loaded at import time so that one test per rule can be declared below.
 const rules = loadRules();
@@ -16,22 +15,15 @@ const cases = placeAllCases(fixtures);
 const IN_FLIGHT = 8;
 
 describe("detection rules on their fixtures (real sink, real Neo4j)", () => {
-  let neo: TestNeo4j;
-  let sink: RunningSink;
+  const ctx = sinkForSuite();
 
   before(async () => {
-    neo = await freshNeo4j();
-    sink = await startTestSink(neo);
     // Every case lives in its own eight-week slot, so all of them share one database and one
     // load: a rule run over one case's window sees that case and nothing else.
     await loadThroughSink(
-      sink.url,
+      ctx.sink.url,
       cases.flatMap((c) => c.traces),
     );
-  });
-  after(async () => {
-    await sink.close();
-    await neo.close();
   });
 
   test("at least 30 rules, each with a fixture file, and unique trace ids", () => {
@@ -54,7 +46,7 @@ describe("detection rules on their fixtures (real sink, real Neo4j)", () => {
   });
 
   const run = (rule: Rule, placed: PlacedCase) =>
-    runRule(neo.driver, rule, {
+    runRule(ctx.neo.driver, rule, {
       window: { since: placed.since, until: placed.until },
       parameters: placed.rule === rule.id ? placed.parameters : {},
     });
@@ -91,7 +83,7 @@ describe("detection rules on their fixtures (real sink, real Neo4j)", () => {
         ["query", rule.query],
         ["visual", rule.visual],
       ] as const) {
-        const result = await neo.driver.executeQuery(
+        const result = await ctx.neo.driver.executeQuery(
           `EXPLAIN ${text}`,
           ruleParameters(rule, { window }),
         );

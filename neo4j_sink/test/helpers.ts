@@ -1,23 +1,12 @@
 import type { Driver } from "neo4j-driver";
-import {
-  createLogger,
-  CtsTrace,
-  traceToCloudEvent,
-  type HttpMessage,
-  type TraceOrigin,
-} from "@cts/shared";
+import { CtsTrace, traceToCloudEvent, type HttpMessage, type TraceOrigin } from "@cts/shared";
 import { httpPost, type HttpAnswer, type TestNeo4j } from "@cts/devkit";
 import type { Neo4jConnectionConfig } from "../src/config.js";
-import { startSink, type RunningSink, type StartSinkConfig } from "../src/index.js";
+import { euDeOrigin } from "../src/testing.js";
 
 export const PROJECT_ID = "0391e4486e864c26be5654c522f440f2";
 
-export const origin = {
-  source: `https://cts.eu-de.otc.t-systems.com/v3/${PROJECT_ID}`,
-  region: "eu-de",
-  projectId: PROJECT_ID,
-  domainId: "dom-1",
-};
+export const origin = euDeOrigin(PROJECT_ID, "dom-1");
 
 /** A realistic CTS v3 trace; `overrides` replace fields (null removes nothing, it sets null). */
 export function rawTrace(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -50,23 +39,6 @@ export function eventFor(
   from: TraceOrigin = origin,
 ): ReturnType<typeof traceToCloudEvent> {
   return traceToCloudEvent(CtsTrace.parse(raw), raw, { origin: from });
-}
-
-/** A sink on a free loopback port against the test server, with a silent logger. */
-export function startTestSink(
-  neo: Pick<TestNeo4j, "uri" | "user" | "password">,
-  overrides: Partial<StartSinkConfig> = {},
-): Promise<RunningSink> {
-  return startSink(
-    {
-      neo4j: { uri: neo.uri, user: neo.user, password: neo.password },
-      port: 0,
-      host: "127.0.0.1",
-      startupTimeoutMs: 5_000,
-      ...overrides,
-    },
-    { logger: createLogger({ name: "neo4j_sink-test", level: "silent" }) },
-  );
 }
 
 /** The sink's connection settings for the test server; `overrides` replace some of them. */

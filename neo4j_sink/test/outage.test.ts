@@ -5,7 +5,8 @@ import neo4j, { type Driver } from "neo4j-driver";
 import { binaryMessage } from "@cts/shared";
 import { startThrowawayNeo4j, type ThrowawayNeo4j } from "@cts/devkit";
 import type { RunningSink } from "../src/index.js";
-import { eventFor, rawTrace, send, startTestSink } from "./helpers.js";
+import { startTestSink } from "../src/testing.js";
+import { eventFor, rawTrace, send } from "./helpers.js";
 
 interface Outcome {
   readonly id: string;

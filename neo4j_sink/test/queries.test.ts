@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { batchMessage } from "@cts/shared";
-import { freshNeo4j, REPO_ROOT, type TestNeo4j } from "@cts/devkit";
-import type { RunningSink } from "../src/index.js";
-import { eventFor, origin, rawTrace, send, startTestSink } from "./helpers.js";
+import { REPO_ROOT } from "@cts/devkit";
+import { sinkForSuite } from "../src/testing.js";
+import { eventFor, origin, rawTrace, send } from "./helpers.js";
 
 const QUERIES = join(REPO_ROOT, "queries");
 const T0 = Date.parse("2024-05-01T00:00:00Z");
@@ -207,10 +207,9 @@ function query(name: string): string {
 }
 
 describe("queries/ on a seeded graph (real Neo4j)", () => {
-  let neo: TestNeo4j;
-  let sink: RunningSink;
+  const ctx = sinkForSuite();
   const run = async (name: string, parameters: Record<string, unknown>) => {
-    const result = await neo.driver.executeQuery(query(name), parameters);
+    const result = await ctx.neo.driver.executeQuery(query(name), parameters);
     return result.records.map((record) => {
       const row = record.toObject() as Record<string, unknown>;
       for (const [key, value] of Object.entries(row)) {
@@ -226,17 +225,11 @@ describe("queries/ on a seeded graph (real Neo4j)", () => {
   };
 
   before(async () => {
-    neo = await freshNeo4j();
-    sink = await startTestSink(neo);
     const events = seed.map((fields) =>
       eventFor(rawTrace(fields), fields.trace_id === "nl-1" ? nl : origin),
     );
-    const answer = await send(sink.url, batchMessage(events));
+    const answer = await send(ctx.sink.url, batchMessage(events));
     assert.equal(answer.status, 202, answer.body);
-  });
-  after(async () => {
-    await sink.close();
-    await neo.close();
   });
 
   test("every query file is documented and tested here", () => {

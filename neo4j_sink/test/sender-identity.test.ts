@@ -10,7 +10,8 @@ import {
 } from "@cts/devkit";
 import type { RunningSink, StartSinkConfig } from "../src/index.js";
 import { sinkConfigFromEnv } from "../src/config.js";
-import { count, eventFor, rawTrace, startTestSink } from "./helpers.js";
+import { startTestSink } from "../src/testing.js";
+import { count, eventFor, rawTrace } from "./helpers.js";
 
 const AUDIENCE = "sinks.knative.dev/sink/cts/neo4j-sink";
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import fc from "fast-check";
 import { batchMessage, binaryMessage, structuredMessage } from "@cts/shared";
-import { freshNeo4j, httpPost, type TestNeo4j } from "@cts/devkit";
-import type { RunningSink } from "../src/index.js";
-import { eventFor, rawTrace, startTestSink } from "./helpers.js";
+import { httpPost } from "@cts/devkit";
+import { sinkForSuite } from "../src/testing.js";
+import { eventFor, rawTrace } from "./helpers.js";
 
 type Headers = Record<string, string | string[]>;
 interface Request {
@@ -97,16 +97,7 @@ const mutation: fc.Arbitrary<(request: Request) => Request> = fc.oneof(
 );
 
 describe("malformed requests (fast-check against the real sink and Neo4j)", () => {
-  let neo: TestNeo4j;
-  let sink: RunningSink;
-  before(async () => {
-    neo = await freshNeo4j();
-    sink = await startTestSink(neo, { maxBodyBytes: 4096 });
-  });
-  after(async () => {
-    await sink.close();
-    await neo.close();
-  });
+  const ctx = sinkForSuite({ maxBodyBytes: 4096 });
 
   test("never get a 5xx, always a contract status, and the sink keeps serving", async () => {
     const seen = new Set<number>();
@@ -116,7 +107,7 @@ describe("malformed requests (fast-check against the real sink and Neo4j)", () =
         fc.array(mutation, { minLength: 1, maxLength: 3 }),
         async (seed, changes) => {
           const malformed = changes.reduce((request, change) => change(request), seed);
-          const answer = await httpPost(sink.url, malformed);
+          const answer = await httpPost(ctx.sink.url, malformed);
           seen.add(answer.status);
           assert.ok(
             [202, 400, 413, 415].includes(answer.status),
@@ -135,7 +126,7 @@ describe("malformed requests (fast-check against the real sink and Neo4j)", () =
       seen.has(202) && seen.has(400) && seen.has(415),
       `statuses seen: ${[...seen].join(", ")}`,
     );
-    assert.equal((await fetch(`${sink.url}/healthz`)).status, 200);
-    assert.equal((await fetch(`${sink.url}/readyz`)).status, 200);
+    assert.equal((await fetch(`${ctx.sink.url}/healthz`)).status, 200);
+    assert.equal((await fetch(`${ctx.sink.url}/readyz`)).status, 200);
   });
 });

@@ -1,33 +1,14 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { batchMessage, binaryMessage, structuredMessage } from "@cts/shared";
-import { freshNeo4j, type TestNeo4j } from "@cts/devkit";
-import type { RunningSink } from "../src/index.js";
-import {
-  count,
-  eventFor,
-  graphCounts,
-  origin,
-  PROJECT_ID,
-  rawTrace,
-  send,
-  startTestSink,
-} from "./helpers.js";
+import { sinkForSuite } from "../src/testing.js";
+import { count, eventFor, graphCounts, origin, PROJECT_ID, rawTrace, send } from "./helpers.js";
 
 describe("neo4j_sink writes the graph of docs/graph-model.md (real Neo4j)", () => {
-  let neo: TestNeo4j;
-  let sink: RunningSink;
-  before(async () => {
-    neo = await freshNeo4j();
-    sink = await startTestSink(neo, { maxTextChars: 64 });
-  });
-  after(async () => {
-    await sink.close();
-    await neo.close();
-  });
+  const ctx = sinkForSuite({ maxTextChars: 64 });
 
   test("creates one uniqueness constraint per label key plus the rating and time indexes", async () => {
-    const result = await neo.driver.executeQuery(
+    const result = await ctx.neo.driver.executeQuery(
       "SHOW CONSTRAINTS YIELD type, labelsOrTypes, properties " +
         "WHERE type = 'UNIQUENESS' RETURN labelsOrTypes[0] + '.' + properties[0] AS key ORDER BY key",
     );
@@ -43,7 +24,7 @@ describe("neo4j_sink writes the graph of docs/graph-model.md (real Neo4j)", () =
         "User.id",
       ],
     );
-    const indexes = await neo.driver.executeQuery(
+    const indexes = await ctx.neo.driver.executeQuery(
       "SHOW INDEXES YIELD labelsOrTypes, properties, state WHERE labelsOrTypes = ['Action'] " +
         "RETURN properties[0] AS property, state ORDER BY property",
     );
@@ -63,11 +44,11 @@ describe("neo4j_sink writes the graph of docs/graph-model.md (real Neo4j)", () =
       message: "deleted",
       resource_name: 'Prüfserver 東京 "α"',
     });
-    const answer = await send(sink.url, binaryMessage(eventFor(raw)));
+    const answer = await send(ctx.sink.url, binaryMessage(eventFor(raw)));
     assert.equal(answer.status, 202, answer.body);
     assert.equal(answer.body, "");
 
-    const result = await neo.driver.executeQuery(
+    const result = await ctx.neo.driver.executeQuery(
       `MATCH (a:Action {id: 'bin-1'})
        RETURN properties(a) AS props, a.time.epochMillis AS time, a.recordTime.epochMillis AS recordTime,
               valueType(a.time) AS timeType`,
@@ -99,7 +80,7 @@ describe("neo4j_sink writes the graph of docs/graph-model.md (real Neo4j)", () =
     assert.equal((request as string).length, 64, "request is cut to SINK_MAX_TEXT_CHARS");
     assert.ok(JSON.stringify(raw["request"]).startsWith(request as string));
 
-    const links = await neo.driver.executeQuery(
+    const links = await ctx.neo.driver.executeQuery(
       `MATCH (a:Action {id: 'bin-1'})
        MATCH (a)-[:PERFORMED_BY]->(u:User)-[:BELONGS_TO]->(d:Domain)
        MATCH (a)-[:APPLIED_ON]->(r:Resource)-[:MEMBER_OF]->(p:Project)
@@ -140,9 +121,9 @@ describe("neo4j_sink writes the graph of docs/graph-model.md (real Neo4j)", () =
       code: "201",
       record_time: null,
     });
-    const answer = await send(sink.url, structuredMessage(eventFor(raw)));
+    const answer = await send(ctx.sink.url, structuredMessage(eventFor(raw)));
     assert.equal(answer.status, 202, answer.body);
-    const result = await neo.driver.executeQuery(
+    const result = await ctx.neo.driver.executeQuery(
       `MATCH (a:Action {id: 'str-1'})
        OPTIONAL MATCH (a)-[:PERFORMED_BY]->(u)
        OPTIONAL MATCH (a)-[:FROM_IP]->(ip)
@@ -184,16 +165,16 @@ describe("neo4j_sink writes the graph of docs/graph-model.md (real Neo4j)", () =
         source: "https://cts.eu-nl.otc.t-systems.com/v3/p-nl",
       }),
     ];
-    const answer = await send(sink.url, batchMessage(events));
+    const answer = await send(ctx.sink.url, batchMessage(events));
     assert.equal(answer.status, 202, answer.body);
     assert.equal(
       await count(
-        neo.driver,
+        ctx.neo.driver,
         "MATCH (a:Action) WHERE a.id STARTS WITH 'bat-' RETURN count(a) AS n",
       ),
       3,
     );
-    const bob = await neo.driver.executeQuery(
+    const bob = await ctx.neo.driver.executeQuery(
       `MATCH (:Action {id: 'bat-2'})-[:PERFORMED_BY]->(u:User)-[:BELONGS_TO]->(d:Domain)
        RETURN u.id AS id, u.name AS name, d.id AS domain`,
     );
@@ -202,7 +183,7 @@ describe("neo4j_sink writes the graph of docs/graph-model.md (real Neo4j)", () =
       name: "bob",
       domain: "dom-1",
     });
-    const nl = await neo.driver.executeQuery(
+    const nl = await ctx.neo.driver.executeQuery(
       `MATCH (:Action {id: 'bat-3'})-[:IN_PROJECT]->(p:Project)-[:LOCATED_AT]->(g:Region)
        RETURN p.id AS project, g.id AS region`,
     );
@@ -211,23 +192,28 @@ describe("neo4j_sink writes the graph of docs/graph-model.md (real Neo4j)", () =
 
   test("the same event three times, then ten times concurrently, leaves one Action and equal counts", async () => {
     const message = binaryMessage(eventFor(rawTrace({ trace_id: "dup-1" })));
-    assert.equal((await send(sink.url, message)).status, 202);
-    const before = await graphCounts(neo.driver);
-    for (let i = 0; i < 2; i++) assert.equal((await send(sink.url, message)).status, 202);
-    const answers = await Promise.all(Array.from({ length: 10 }, () => send(sink.url, message)));
+    assert.equal((await send(ctx.sink.url, message)).status, 202);
+    const before = await graphCounts(ctx.neo.driver);
+    for (let i = 0; i < 2; i++) assert.equal((await send(ctx.sink.url, message)).status, 202);
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () => send(ctx.sink.url, message)),
+    );
     assert.deepEqual(
       answers.map((a) => a.status),
       Array.from({ length: 10 }, () => 202),
     );
     const structured = await send(
-      sink.url,
+      ctx.sink.url,
       structuredMessage(eventFor(rawTrace({ trace_id: "dup-1" }))),
     );
     assert.equal(structured.status, 202);
-    assert.deepEqual(await graphCounts(neo.driver), before);
-    assert.equal(await count(neo.driver, "MATCH (a:Action {id: 'dup-1'}) RETURN count(a) AS n"), 1);
+    assert.deepEqual(await graphCounts(ctx.neo.driver), before);
     assert.equal(
-      await count(neo.driver, "MATCH (:Action {id: 'dup-1'})-[r]->() RETURN count(r) AS n"),
+      await count(ctx.neo.driver, "MATCH (a:Action {id: 'dup-1'}) RETURN count(a) AS n"),
+      1,
+    );
+    assert.equal(
+      await count(ctx.neo.driver, "MATCH (:Action {id: 'dup-1'})-[r]->() RETURN count(r) AS n"),
       4,
       "PERFORMED_BY, APPLIED_ON, FROM_IP, IN_PROJECT once each",
     );
@@ -248,9 +234,9 @@ describe("neo4j_sink writes the graph of docs/graph-model.md (real Neo4j)", () =
         domainId: undefined,
       }),
     ];
-    const answer = await send(sink.url, batchMessage(events));
+    const answer = await send(ctx.sink.url, batchMessage(events));
     assert.equal(answer.status, 202, answer.body);
-    const users = await neo.driver.executeQuery(
+    const users = await ctx.neo.driver.executeQuery(
       `MATCH (a:Action)-[:PERFORMED_BY]->(u:User) WHERE a.id STARTS WITH 'ukey-'
        OPTIONAL MATCH (u)-[:BELONGS_TO]->(d:Domain)
        RETURN a.id AS action, u.id AS user, collect(d.id) AS domains ORDER BY action`,
@@ -267,17 +253,17 @@ describe("neo4j_sink writes the graph of docs/graph-model.md (real Neo4j)", () =
 
   test("a redelivery with the same id but other content keeps the first write and is counted", async () => {
     const conflicts = async () => {
-      const text = await (await fetch(`${sink.url}/metrics`)).text();
+      const text = await (await fetch(`${ctx.sink.url}/metrics`)).text();
       const line = /^neo4j_sink_event_conflicts_total (\d+)/m.exec(text);
       return line === null ? Number.NaN : Number(line[1]);
     };
     const start = await conflicts();
     assert.equal(start, 0, "the conflict counter is exported from the start");
     const first = rawTrace({ trace_id: "conf-1", trace_name: "deleteServer" });
-    assert.equal((await send(sink.url, binaryMessage(eventFor(first)))).status, 202);
-    const stored = await graphCounts(neo.driver);
+    assert.equal((await send(ctx.sink.url, binaryMessage(eventFor(first)))).status, 202);
+    const stored = await graphCounts(ctx.neo.driver);
     // Identical redelivery, in another mode: a plain 202, nothing counted, nothing changed.
-    const again = await send(sink.url, structuredMessage(eventFor(first)));
+    const again = await send(ctx.sink.url, structuredMessage(eventFor(first)));
     assert.equal(again.status, 202);
     assert.equal(again.body, "");
     assert.equal(await conflicts(), 0);
@@ -289,18 +275,18 @@ describe("neo4j_sink writes the graph of docs/graph-model.md (real Neo4j)", () =
       resource_id: "srv-other",
       source_ip: "203.0.113.99",
     });
-    assert.equal((await send(sink.url, binaryMessage(eventFor(changed)))).status, 202);
+    assert.equal((await send(ctx.sink.url, binaryMessage(eventFor(changed)))).status, 202);
     assert.equal(await conflicts(), 1);
     // The same conflict inside one batch request counts once more, and still is a 202.
     const inBatch = rawTrace({ trace_id: "conf-2", trace_name: "first" });
     const otherInBatch = rawTrace({ trace_id: "conf-2", trace_name: "second" });
     const batch = await send(
-      sink.url,
+      ctx.sink.url,
       batchMessage([eventFor(inBatch), eventFor(otherInBatch), eventFor(inBatch)]),
     );
     assert.equal(batch.status, 202);
     assert.equal(await conflicts(), 2);
-    const actions = await neo.driver.executeQuery(
+    const actions = await ctx.neo.driver.executeQuery(
       `MATCH (a:Action) WHERE a.id IN ['conf-1', 'conf-2']
        OPTIONAL MATCH (a)-[:PERFORMED_BY]->(u:User)
        OPTIONAL MATCH (a)-[:FROM_IP]->(i:IpAddress)
@@ -314,7 +300,7 @@ describe("neo4j_sink writes the graph of docs/graph-model.md (real Neo4j)", () =
         { id: "conf-2", name: "first", code: "200", user: "u1", ip: "192.0.2.10" },
       ],
     );
-    const after = await graphCounts(neo.driver);
+    const after = await graphCounts(ctx.neo.driver);
     assert.equal(after["User"], stored["User"], "the conflicting event's user was not created");
     assert.equal(after["IpAddress"], stored["IpAddress"]);
     assert.equal(after["Resource"], stored["Resource"]);
@@ -323,10 +309,10 @@ describe("neo4j_sink writes the graph of docs/graph-model.md (real Neo4j)", () =
 
   test("a batch that repeats an event stores it once", async () => {
     const event = eventFor(rawTrace({ trace_id: "dup-batch" }));
-    const answer = await send(sink.url, batchMessage([event, event, event]));
+    const answer = await send(ctx.sink.url, batchMessage([event, event, event]));
     assert.equal(answer.status, 202);
     assert.equal(
-      await count(neo.driver, "MATCH (a:Action {id: 'dup-batch'}) RETURN count(a) AS n"),
+      await count(ctx.neo.driver, "MATCH (a:Action {id: 'dup-batch'}) RETURN count(a) AS n"),
       1,
     );
   });
@@ -350,7 +336,7 @@ describe("neo4j_sink writes the graph of docs/graph-model.md (real Neo4j)", () =
       Array.from({ length: 20 }, async () => {
         while (next < messages.length) {
           const message = messages[next++]!;
-          statuses.push((await send(sink.url, message)).status);
+          statuses.push((await send(ctx.sink.url, message)).status);
         }
       }),
     );
@@ -361,19 +347,19 @@ describe("neo4j_sink writes the graph of docs/graph-model.md (real Neo4j)", () =
     );
     assert.equal(
       await count(
-        neo.driver,
+        ctx.neo.driver,
         "MATCH (a:Action) WHERE a.id STARTS WITH 'load-' RETURN count(a) AS n",
       ),
       1000,
     );
     assert.equal(
       await count(
-        neo.driver,
+        ctx.neo.driver,
         "MATCH (a:Action)-[:PERFORMED_BY]->(u:User) WHERE a.id STARTS WITH 'load-' RETURN count(DISTINCT u) AS n",
       ),
       13,
     );
-    const metrics = await (await fetch(`${sink.url}/metrics`)).text();
+    const metrics = await (await fetch(`${ctx.sink.url}/metrics`)).text();
     const batches = /^neo4j_sink_batch_size_events_count (\d+)/m.exec(metrics);
     assert.ok(
       batches !== null && Number(batches[1]) < 1000,

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { batchMessage, binaryMessage, structuredMessage } from "@cts/shared";
-import { freshNeo4j, httpPost, type TestNeo4j } from "@cts/devkit";
-import type { RunningSink } from "../src/index.js";
-import { count, eventFor, rawTrace, send, startTestSink } from "./helpers.js";
+import { httpPost } from "@cts/devkit";
+import { sinkForSuite } from "../src/testing.js";
+import { count, eventFor, rawTrace, send } from "./helpers.js";
 
 /** Sends `body` in pieces without Content-Length (chunked), as a streaming client would. */
 function postChunked(url: string, headers: Record<string, string>, pieces: readonly string[]) {
@@ -22,34 +22,25 @@ function postChunked(url: string, headers: Record<string, string>, pieces: reado
 }
 
 describe("neo4j_sink HTTP contract (real Neo4j)", () => {
-  let neo: TestNeo4j;
-  let sink: RunningSink;
-  before(async () => {
-    neo = await freshNeo4j();
-    sink = await startTestSink(neo, { maxBodyBytes: 8192, retryAfterSeconds: 7 });
-  });
-  after(async () => {
-    await sink.close();
-    await neo.close();
-  });
+  const ctx = sinkForSuite({ maxBodyBytes: 8192, retryAfterSeconds: 7 });
 
   test("202 with an empty body for each mode; upper-case charset and media type work", async () => {
     const event = eventFor(rawTrace({ trace_id: "http-1" }));
     const structured = structuredMessage(event);
     const answers = await Promise.all([
-      send(sink.url, binaryMessage(event)),
-      httpPost(sink.url, {
+      send(ctx.sink.url, binaryMessage(event)),
+      httpPost(ctx.sink.url, {
         headers: { "content-type": "Application/CloudEvents+JSON; charset=UTF-8" },
         body: structured.body,
       }),
-      send(sink.url, batchMessage([event])),
+      send(ctx.sink.url, batchMessage([event])),
     ]);
     for (const answer of answers) {
       assert.equal(answer.status, 202, answer.body);
       assert.equal(answer.body, "");
     }
     assert.equal(
-      await count(neo.driver, "MATCH (a:Action {id: 'http-1'}) RETURN count(a) AS n"),
+      await count(ctx.neo.driver, "MATCH (a:Action {id: 'http-1'}) RETURN count(a) AS n"),
       1,
     );
   });
@@ -94,7 +85,7 @@ describe("neo4j_sink HTTP contract (real Neo4j)", () => {
       },
     ];
     for (const { headers, body, code, reason } of cases) {
-      const answer = await httpPost(sink.url, { headers, body });
+      const answer = await httpPost(ctx.sink.url, { headers, body });
       assert.equal(answer.status, 400, `${code}: ${answer.body}`);
       assert.match(String(answer.headers["content-type"]), /application\/json/);
       const json = JSON.parse(answer.body) as { error: string; reason: string };
@@ -102,7 +93,7 @@ describe("neo4j_sink HTTP contract (real Neo4j)", () => {
       assert.match(json.reason, reason);
     }
     assert.equal(
-      await count(neo.driver, "MATCH (a:Action {id: 'http-400'}) RETURN count(a) AS n"),
+      await count(ctx.neo.driver, "MATCH (a:Action {id: 'http-400'}) RETURN count(a) AS n"),
       0,
     );
   });
@@ -119,7 +110,7 @@ describe("neo4j_sink HTTP contract (real Neo4j)", () => {
       },
     ];
     for (const { headers, body } of cases) {
-      const answer = await httpPost(sink.url, { headers, body });
+      const answer = await httpPost(ctx.sink.url, { headers, body });
       assert.equal(answer.status, 400, answer.body);
       const json = JSON.parse(answer.body) as { eventId?: string; reason: string };
       assert.equal(json.eventId, "http-400-id", answer.body);
@@ -131,23 +122,26 @@ describe("neo4j_sink HTTP contract (real Neo4j)", () => {
     const big = binaryMessage(
       eventFor(rawTrace({ trace_id: "http-413", request: "x".repeat(10_000) })),
     );
-    const answer = await send(sink.url, big);
+    const answer = await send(ctx.sink.url, big);
     assert.equal(answer.status, 413);
     assert.equal((JSON.parse(answer.body) as { error: string }).error, "PAYLOAD_TOO_LARGE");
     const streamed = await postChunked(
-      sink.url,
+      ctx.sink.url,
       big.headers,
       Array.from({ length: 10 }, (_, i) => big.body.slice(i * 1100, (i + 1) * 1100)),
     );
     assert.equal(streamed, 413);
-    const small = await send(sink.url, binaryMessage(eventFor(rawTrace({ trace_id: "http-ok" }))));
+    const small = await send(
+      ctx.sink.url,
+      binaryMessage(eventFor(rawTrace({ trace_id: "http-ok" }))),
+    );
     assert.equal(small.status, 202);
   });
 
   test("415 for media types that are not CloudEvents JSON", async () => {
     const event = eventFor(rawTrace({ trace_id: "http-415" }));
     for (const contentType of ["text/plain", "application/cloudevents+xml", "application/xml"]) {
-      const answer = await httpPost(sink.url, {
+      const answer = await httpPost(ctx.sink.url, {
         headers: { ...binaryMessage(event).headers, "content-type": contentType },
         body: "x",
       });
@@ -157,11 +151,11 @@ describe("neo4j_sink HTTP contract (real Neo4j)", () => {
   });
 
   test("healthz, readyz and metrics; other methods and paths are refused", async () => {
-    const health = await fetch(`${sink.url}/healthz`);
+    const health = await fetch(`${ctx.sink.url}/healthz`);
     assert.equal(health.status, 200);
-    const ready = await fetch(`${sink.url}/readyz`);
+    const ready = await fetch(`${ctx.sink.url}/readyz`);
     assert.deepEqual([ready.status, await ready.json()], [200, { status: "ready" }]);
-    const metrics = await (await fetch(`${sink.url}/metrics`)).text();
+    const metrics = await (await fetch(`${ctx.sink.url}/metrics`)).text();
     for (const line of [
       /^neo4j_sink_events_received_total\{mode="binary"\} \d+/m,
       /^neo4j_sink_events_written_total \d+/m,
@@ -173,11 +167,11 @@ describe("neo4j_sink HTTP contract (real Neo4j)", () => {
     ]) {
       assert.match(metrics, line);
     }
-    const get = await fetch(sink.url);
+    const get = await fetch(ctx.sink.url);
     assert.equal(get.status, 405);
     assert.match(get.headers.get("allow") ?? "", /POST/);
-    const options = await fetch(sink.url, { method: "OPTIONS" });
+    const options = await fetch(ctx.sink.url, { method: "OPTIONS" });
     assert.match(options.headers.get("allow") ?? "", /POST/);
-    assert.equal((await fetch(`${sink.url}/nope`, { method: "POST" })).status, 404);
+    assert.equal((await fetch(`${ctx.sink.url}/nope`, { method: "POST" })).status, 404);
   });
 });

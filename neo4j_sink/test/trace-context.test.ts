@@ -1,26 +1,16 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { batchMessage, binaryMessage, structuredMessage } from "@cts/shared";
-import { freshNeo4j, type TestNeo4j } from "@cts/devkit";
-import type { RunningSink } from "../src/index.js";
-import { eventFor, rawTrace, send, startTestSink } from "./helpers.js";
+import { sinkForSuite } from "../src/testing.js";
+import { eventFor, rawTrace, send } from "./helpers.js";
 
 const PARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 describe("neo4j_sink keeps the CloudEvents distributed-tracing extension of any sender", () => {
-  let neo: TestNeo4j;
-  let sink: RunningSink;
-  before(async () => {
-    neo = await freshNeo4j();
-    sink = await startTestSink(neo);
-  });
-  after(async () => {
-    await sink.close();
-    await neo.close();
-  });
+  const ctx = sinkForSuite();
 
   async function stored(id: string) {
-    const result = await neo.driver.executeQuery(
+    const result = await ctx.neo.driver.executeQuery(
       "MATCH (a:Action {id: $id}) RETURN a.traceparent AS traceparent, a.tracestate AS tracestate",
       { id },
     );
@@ -43,7 +33,7 @@ describe("neo4j_sink keeps the CloudEvents distributed-tracing extension of any 
       ["tc-structured", structuredMessage(traced("tc-structured"))],
       ["tc-batch", batchMessage([traced("tc-batch")])],
     ] as const) {
-      const answer = await send(sink.url, message);
+      const answer = await send(ctx.sink.url, message);
       assert.equal(answer.status, 202, answer.body);
       assert.deepEqual(await stored(id), { traceparent: PARENT, tracestate: "vendor=opaque" }, id);
     }
@@ -51,13 +41,13 @@ describe("neo4j_sink keeps the CloudEvents distributed-tracing extension of any 
 
   test("a value that is not a valid W3C traceparent is still kept as sent; none means none", async () => {
     const odd = { ...eventFor(rawTrace({ trace_id: "tc-odd" })), traceparent: "not-a-traceparent" };
-    assert.equal((await send(sink.url, binaryMessage(odd))).status, 202);
+    assert.equal((await send(ctx.sink.url, binaryMessage(odd))).status, 202);
     assert.deepEqual(await stored("tc-odd"), {
       traceparent: "not-a-traceparent",
       tracestate: null,
     });
     assert.equal(
-      (await send(sink.url, binaryMessage(eventFor(rawTrace({ trace_id: "tc-none" }))))).status,
+      (await send(ctx.sink.url, binaryMessage(eventFor(rawTrace({ trace_id: "tc-none" }))))).status,
       202,
     );
     assert.deepEqual(await stored("tc-none"), { traceparent: null, tracestate: null });
