@@ -91,38 +91,6 @@ type DistinctRows = ReturnType<typeof dedupeRows>;
 /** Runs `work` in a session of the sink's database; every error comes out as an AppError. */
 type WithSession = <T>(work: (session: Session) => Promise<T>) => Promise<T>;
 
-/**
- * The usual case, in one round trip before the commit: the read of stored actions and every
- * write statement are sent back to back, and the transaction commits only when the read found
- * none of the batch stored. Otherwise it rolls back (undefined) and `writeChecked` writes the
- * batch knowing what is stored. Binary mode commits a transaction per handful of events, so a
- * round trip saved is a share of every event's latency (bench/README.md).
- */
-async function writeExpectingNew(
-  session: Session,
-  distinct: DistinctRows,
-  recent: RecentRows,
-): Promise<WriteOutcome | undefined> {
-  const tx = session.beginTransaction(TX_CONFIG);
-  try {
-    const written = recent.unseen(buildWriteBatch(distinct.rows), Date.now());
-    const [found] = await Promise.all([
-      tx.run(READ_QUERIES.storedActions, { ids: distinct.rows.map((row) => row.id) }),
-      runStatements(tx, writeStatements(written)),
-    ]);
-    if (found.records.length > 0) return undefined;
-    await tx.commit();
-    recent.committed(written, Date.now());
-    return {
-      events: distinct.rows.length,
-      written: distinct.rows.length,
-      conflicts: distinct.conflicts,
-    };
-  } finally {
-    if (tx.isOpen()) await tx.rollback().catch(() => undefined);
-  }
-}
-
 /** Reads which actions are stored first, then writes only the fresh ones. */
 async function writeChecked(
   session: Session,
@@ -239,20 +207,13 @@ export function createGraphStore(
 
   const recent = createRecentRows({ ttlMs: RECENT_ROWS_TTL_MS, maxRows: RECENT_ROWS_MAX });
 
-  // Redeliveries come in runs (an exporter that re-reads a window): after a batch that held a
-  // stored action, the next ones are checked first until one holds none.
-  let expectNew = true;
   // An explicit transaction, not executeWrite: the driver's retries wait a second or more
   // between attempts; the writer retries contention itself with short jittered delays.
   const write = (rows: readonly GraphRow[]) =>
     withSession(async (session) => {
       const distinct = dedupeRows(rows);
       try {
-        const done = expectNew ? await writeExpectingNew(session, distinct, recent) : undefined;
-        if (done !== undefined) return done;
-        const checked = await writeChecked(session, distinct, recent);
-        expectNew = checked.written === checked.events;
-        return checked;
+        return await writeChecked(session, distinct, recent);
       } catch (error) {
         recent.clear();
         throw error;
