@@ -1,33 +1,19 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { batchMessage, createLogger, CtsTrace, traceToCloudEvent } from "@cts/shared";
-import { freshNeo4j, type TestNeo4j } from "@cts/devkit";
+import { batchMessage, CtsTrace, traceToCloudEvent } from "@cts/shared";
 import { loadRules, runRule } from "@cts/detections";
-import { startSink, type RunningSink } from "@cts/neo4j_sink";
+import { sinkForSuite } from "@cts/neo4j_sink/testing";
 import { startSimulator, type Simulator } from "@cts/otc_simulator";
 
 // The simulator serves every rule's firing pattern; through the real sink, every rule fires.
-let neo: TestNeo4j;
-let sink: RunningSink;
+const suite = sinkForSuite();
 let sim: Simulator;
 
 before(async () => {
-  neo = await freshNeo4j();
-  sink = await startSink(
-    {
-      neo4j: { uri: neo.uri, user: neo.user, password: neo.password },
-      port: 0,
-      host: "127.0.0.1",
-      startupTimeoutMs: 5_000,
-    },
-    { logger: createLogger({ name: "detection-patterns-test", level: "silent" }) },
-  );
   sim = await startSimulator({ seed: 7, detections: "all" });
 });
 after(async () => {
   await sim.close();
-  await sink.close();
-  await neo.close();
 });
 
 test("pnpm simulator --detections all: every rule fires on what the simulator serves", async () => {
@@ -50,7 +36,7 @@ test("pnpm simulator --detections all: every rule fires on what the simulator se
     return traceToCloudEvent(CtsTrace.parse(raw), raw, { origin });
   });
   const message = batchMessage(events);
-  const answer = await fetch(sink.url, {
+  const answer = await fetch(suite.sink.url, {
     method: "POST",
     headers: message.headers,
     body: message.body,
@@ -59,7 +45,7 @@ test("pnpm simulator --detections all: every rule fires on what the simulator se
 
   const silent: string[] = [];
   for (const rule of loadRules()) {
-    const findings = await runRule(neo.driver, rule, {
+    const findings = await runRule(suite.neo.driver, rule, {
       window: { since: new Date(patterns.since), until: new Date(now + 1) },
     });
     if (findings.length === 0) silent.push(rule.id);

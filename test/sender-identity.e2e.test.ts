@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EXIT } from "@cts/cts_exporter";
 import { freshNeo4j, startOidcIssuer, type OidcIssuer, type TestNeo4j } from "@cts/devkit";
-import { startSink, type RunningSink } from "@cts/neo4j_sink";
+import type { RunningSink } from "@cts/neo4j_sink";
+import { startTestSink } from "@cts/neo4j_sink/testing";
 import { startSimulator, type Simulator } from "@cts/otc_simulator";
-import { createLogger } from "@cts/shared";
 import { runExporterOnce } from "./support/run-once.js";
 import { sampleTrace } from "./support/traces.js";
 
@@ -28,15 +28,9 @@ describe("sender identity from the exporter's token file to the sink's verifier"
   before(async () => {
     neo = await freshNeo4j();
     issuer = await startOidcIssuer();
-    sink = await startSink(
-      {
-        neo4j: { uri: neo.uri, user: neo.user, password: neo.password },
-        port: 0,
-        host: "127.0.0.1",
-        senderIdentity: { issuer: issuer.issuer, audience: AUDIENCE, jwksUri: undefined },
-      },
-      { logger: createLogger({ name: "neo4j_sink-test", level: "silent" }) },
-    );
+    sink = await startTestSink(neo, {
+      senderIdentity: { issuer: issuer.issuer, audience: AUDIENCE, jwksUri: undefined },
+    });
     sim = await startSimulator({ seed: 5 });
     dir = await mkdtemp(join(tmpdir(), "cts-oidc-"));
     await writeFile(join(dir, "clouds.yaml"), sim.cloudsYaml({ cloud: "sim" }));
