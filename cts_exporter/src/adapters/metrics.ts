@@ -6,17 +6,15 @@ interface PromMetrics extends ExporterMetrics {
   readonly registry: Registry;
   /** The same metrics labelled with one project and region (CTS_PROJECTS). */
   forProject(labels: { readonly project: string; readonly region: string }): ExporterMetrics;
-  /** Traces CTS returned that are not valid traces (skipped by the lister). */
+  /** An entry CTS listed that is not a valid trace (the cycle dead-letters it). */
   invalidTrace(): void;
 }
 
 /** Set only when the exporter polls several projects (CTS_PROJECTS); absent otherwise. */
 const PROJECT_LABELS = ["project", "region"];
 
-/** Prometheus metrics on a registry of their own (never the global one), so tests stay isolated. */
-export function createMetrics(now: () => number = Date.now): PromMetrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "cts_exporter_" });
+/** Every exporter metric on `registry`; the checkpoint age is computed when scraped, from `now`. */
+function defineMetrics(registry: Registry, now: () => number) {
   const metric = promMetricsOn(registry);
   const collected = metric.counter("cts_exporter_traces_collected_total", "Traces read from CTS", {
     labelNames: PROJECT_LABELS,
@@ -67,7 +65,27 @@ export function createMetrics(now: () => number = Date.now): PromMetrics {
       },
     },
   );
-  const bind = (labels: Record<string, string>): ExporterMetrics => ({
+  return {
+    collected,
+    delivered,
+    failed,
+    deadLettered,
+    retries,
+    duplicates,
+    invalid,
+    cycles,
+    /** The last checkpoint per label set (one per project). */
+    checkpoints,
+  };
+}
+
+/** The core's metrics port over `metrics`, every sample labelled with `labels`. */
+function bindTo(
+  metrics: ReturnType<typeof defineMetrics>,
+  labels: Record<string, string>,
+): ExporterMetrics {
+  const { collected, delivered, failed, deadLettered, retries, duplicates, cycles } = metrics;
+  return {
     tracesCollected: (count) => {
       collected.inc(labels, count);
     },
@@ -90,15 +108,22 @@ export function createMetrics(now: () => number = Date.now): PromMetrics {
       cycles.observe({ ...labels, outcome: ok ? "ok" : "failed" }, seconds);
     },
     checkpointMoved: (value) => {
-      checkpoints.set(JSON.stringify(labels), { labels, value });
+      metrics.checkpoints.set(JSON.stringify(labels), { labels, value });
     },
-  });
+  };
+}
+
+/** Prometheus metrics on a registry of their own (never the global one), so tests stay isolated. */
+export function createMetrics(now: () => number = Date.now): PromMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "cts_exporter_" });
+  const metrics = defineMetrics(registry, now);
   return {
     registry,
-    ...bind({}),
-    forProject: (labels) => bind({ project: labels.project, region: labels.region }),
+    ...bindTo(metrics, {}),
+    forProject: (labels) => bindTo(metrics, { project: labels.project, region: labels.region }),
     invalidTrace: () => {
-      invalid.inc();
+      metrics.invalid.inc();
     },
   };
 }
