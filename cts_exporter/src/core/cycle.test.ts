@@ -439,6 +439,18 @@ describe("no silent loss", () => {
     assert.equal(state.checkpoint, summary.window.to);
   });
 
+  test("an invalid entry listed again (the next window's overlap) is not dead-lettered twice", async () => {
+    const { clock, cts, deadLetters, cycle } = setup();
+    cts.addInvalid("broken", T0 - 2 * MIN);
+    assert.equal((await cycle()).rejected, 1);
+    clock.advance(MIN);
+    const again = await cycle();
+    assert.equal(again.ok, true);
+    assert.equal(again.rejected, 0);
+    assert.equal(again.duplicates, 1, "the overlap listed it again");
+    assert.equal(deadLetters.letters.length, 1);
+  });
+
   test("without a dead-letter file, an invalid entry fails the cycle and the checkpoint stays", async () => {
     const { cts, deps, state } = setup();
     cts.add("good-1", T0 - MIN);

@@ -285,8 +285,15 @@ class CycleRun {
    * skipped: the window would count as complete without them.
    */
   async deadLetterInvalid(invalid: readonly InvalidListing[]): Promise<void> {
+    const { seen } = this.#state;
     for (const entry of invalid) {
+      if (this.signal.aborted) return;
       this.counts.collected++;
+      // Kept once: the overlap of the next window, or a retried cycle, lists it again.
+      if (entry.traceId !== undefined && seen.has(entry.traceId)) {
+        this.counts.duplicates++;
+        continue;
+      }
       const kept = await this.deadLetter({
         reason: "invalid_event",
         id: entry.traceId ?? "(no trace_id)",
@@ -297,6 +304,8 @@ class CycleRun {
         this.counts.failed++;
         return;
       }
+      // Remembered from now: it stays known as long as a window reaching back to now can list it.
+      if (entry.traceId !== undefined) seen.add(entry.traceId, this.#deps.clock.now());
     }
   }
 
